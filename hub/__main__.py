@@ -1,0 +1,103 @@
+"""The hub's command line: `python -m hub serve | worker | admin create-token | admin rotate-key`.
+
+Every command reads the HUB_* settings and migrates the database first.
+"""
+
+import argparse
+import sys
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from hub import logs
+from hub.settings import Settings
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=args.access_log,
+        workers=None,
+    )
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from hub.delivery.worker import run_forever
+
+    return run_forever(settings)
+
+
+def _create_token(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.auth.service import create_token
+    from hub.db import Database
+    from hub.migrate import upgrade
+
+    database = Database(settings)
+    upgrade(database.engine)
+    expires = datetime.fromisoformat(args.expires_at) if args.expires_at else None
+    with database.transaction() as session:
+        token, secret = create_token(session, args.principal, args.subject, expires)
+    database.dispose()
+    print(secret)
+    print(
+        f"created {token.id} ({token.principal} {token.subject}); shown once, store it now",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
+    from hub.log.keys import rotate
+
+    return rotate(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate the database, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (paths hold ids only)"
+    )
+    serve.set_defaults(run=_serve)
+    commands.add_parser("worker", help="run the delivery worker").set_defaults(run=_worker)
+    admin = commands.add_parser("admin", help="administration on the server host")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    token = admin_commands.add_parser("create-token", help="issue a token and print it once")
+    token.add_argument("--principal", choices=["admin", "auditor", "hotline"], default="admin")
+    token.add_argument(
+        "--subject", default="operator", help="hotline id, or a label for admins and auditors"
+    )
+    token.add_argument("--expires-at", help="RFC 3339 time, e.g. 2027-01-01T00:00:00Z")
+    token.set_defaults(run=_create_token)
+    admin_commands.add_parser(
+        "rotate-key", help="sign from now on with a new Ed25519 key; old keys stay listed"
+    ).set_defaults(run=_rotate_key)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"invalid settings: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+    try:
+        return args.run(settings, args)
+    except Exception as exc:  # a clear one-line message for the operator, not a trace
+        if settings.log_level.upper() == "DEBUG":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The FastAPI application: routers, RFC 9457 error handlers, body limits, lifespan.
+
+`create_app(settings)` is what `python -m hub serve` runs and what tests start.
+"""
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException
+
+from hub import problems
+from hub.auth.router import router as tokens_router
+from hub.errors import HubError, Unavailable
+from hub.hotlines.router import router as hotlines_router
+from hub.limits import BodyLimits
+from hub.migrate import upgrade
+from hub.referrals.router import router as referrals_router
+from hub.reports.router import router as reports_router
+from hub.settings import Settings
+from hub.state import HubState, build_state
+from hub.stats.router import router as stats_router
+
+logger = logging.getLogger("hub")
+
+# A background job runs until its stop event is set: the delivery worker, the checkpointer.
+BackgroundJob = Callable[[HubState, threading.Event], None]
+
+
+def background_jobs(state: HubState) -> list[BackgroundJob]:
+    return []
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: HubState = app.state.hub
+    upgrade(state.database.engine)
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=job, args=(state, stop), name=f"hub-{job.__name__}", daemon=True)
+        for job in background_jobs(state)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        state.database.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    state = build_state(settings or Settings())
+    app = FastAPI(
+        title="Hotline Exchange Hub",
+        version="1",
+        summary="Hash-only exchange of CSAM reports between national hotlines (protocol v1).",
+        lifespan=_lifespan,
+    )
+    app.state.hub = state
+    app.add_exception_handler(HubError, problems.on_hub_error)
+    app.add_exception_handler(RequestValidationError, problems.on_validation_error)
+    app.add_exception_handler(HTTPException, problems.on_http_error)
+    app.add_exception_handler(Exception, problems.on_unexpected)
+    app.add_middleware(BodyLimits)
+    for router in (tokens_router, hotlines_router, reports_router, referrals_router, stats_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> JSONResponse:
+        """200 when the database answers; 503 otherwise. No token needed."""
+        try:
+            with state.database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            logger.warning("health check failed: %s", type(exc).__name__)
+            raise Unavailable("the database is not reachable") from None
+        return JSONResponse({"status": "ok"})
+
+    return app

@@ -1,0 +1,1 @@
+"""Principals and bearer tokens (PROTOCOL.md section 2)."""

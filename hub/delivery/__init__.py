@@ -1,0 +1,1 @@
+"""Delivery: the transactional outbox, signed webhook pushes, the pull feed, the worker."""

@@ -1,0 +1,78 @@
+"""FastAPI dependencies: the hub state, database sessions and the calling principal.
+
+A route names what it needs: `who: HotlineDep, session: WriteSession`.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from hub.auth.service import Principal, authenticate
+from hub.errors import Forbidden, Invalid, RateLimited, Unauthenticated, field_error
+from hub.state import HubState
+
+
+def get_state(request: Request) -> HubState:
+    return request.app.state.hub
+
+
+StateDep = Annotated[HubState, Depends(get_state)]
+
+
+def _read_session(state: StateDep) -> Iterator[Session]:
+    with state.database.session(write=False) as session:
+        yield session
+
+
+def _write_session(state: StateDep) -> Iterator[Session]:
+    with state.database.session(write=True) as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(_read_session)]
+WriteSession = Annotated[Session, Depends(_write_session)]
+
+
+def _principal(request: Request, state: StateDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("send Authorization: Bearer <token>")
+    with state.database.session(write=False) as session:
+        principal = authenticate(session, secret.strip(), state.admin_token_hash)
+    wait = state.rate_limiter.retry_after(principal.token_id)
+    if wait:
+        raise RateLimited(wait)
+    request.state.principal = principal
+    return principal
+
+
+def _require(*kinds: str):  # type: ignore[no-untyped-def]
+    def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if principal.kind not in kinds:
+            raise Forbidden(f"needs a {' or '.join(kinds)} token")
+        return principal
+
+    return dependency
+
+
+AnyPrincipal = Annotated[Principal, Depends(_principal)]
+AdminDep = Annotated[Principal, Depends(_require("admin"))]
+HotlineDep = Annotated[Principal, Depends(_require("hotline"))]
+AuditorOrHotline = Annotated[Principal, Depends(_require("auditor", "hotline", "admin"))]
+
+
+def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:
+    return limit
+
+
+def _after(after: Annotated[str | None, Query(max_length=200)] = None) -> str | None:
+    if after is not None and not after:
+        raise Invalid([field_error(["query", "after"], "may not be empty")])
+    return after
+
+
+LimitDep = Annotated[int, Depends(_limit)]
+AfterDep = Annotated[str | None, Depends(_after)]

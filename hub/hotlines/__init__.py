@@ -1,0 +1,1 @@
+"""Member hotlines, the countries they serve and the admin's routing choices."""

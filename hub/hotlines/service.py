@@ -1,0 +1,220 @@
+"""Registering and changing hotlines, and picking the hotline a country's cases go to.
+
+Webhook URLs are checked here (https, public addresses) and again at send time.
+"""
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hub import clock, exchange
+from hub.errors import Conflict, Invalid, NotFound, field_error
+from hub.hotlines.models import Hotline, HotlineCountry, Route
+from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch
+
+# Given a webhook URL, returns an error message or None; set by the delivery domain.
+WebhookCheck = Callable[[str], str | None]
+
+
+def to_wire(session: Session, hotline: Hotline) -> HotlineOut:
+    return HotlineOut(
+        id=hotline.id,
+        name=hotline.name,
+        countries=countries_of(session, hotline.id),
+        webhook_url=hotline.webhook_url,
+        public_keys=list(hotline.public_keys),
+        active=hotline.active,
+        created_at=hotline.created_at,
+    )
+
+
+def countries_of(session: Session, hotline_id: str) -> list[str]:
+    query = select(HotlineCountry.country).where(HotlineCountry.hotline_id == hotline_id)
+    return sorted(session.scalars(query))
+
+
+def _check_keys(keys: list[str]) -> None:
+    errors = []
+    for index, key in enumerate(keys):
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            errors.append(
+                field_error(
+                    ["body", "public_keys", index], "must be base64 of a 32-byte Ed25519 key"
+                )
+            )
+    if len(set(keys)) != len(keys):
+        errors.append(field_error(["body", "public_keys"], "lists a key twice"))
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_webhook(url: str | None, check: WebhookCheck) -> None:
+    if url is None:
+        return
+    problem = check(url)
+    if problem:
+        raise Invalid([field_error(["body", "webhook_url"], problem)])
+
+
+def register(session: Session, body: HotlineIn, actor: str, check: WebhookCheck) -> Hotline:
+    _check_keys(body.public_keys)
+    _check_webhook(body.webhook_url, check)
+    if session.get(Hotline, body.id) is not None:
+        raise Conflict(f"hotline '{body.id}' is already registered")
+    now = clock.utcnow()
+    hotline = Hotline(
+        id=body.id,
+        name=body.name,
+        webhook_url=body.webhook_url,
+        public_keys=body.public_keys,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(hotline)
+    session.add_all(HotlineCountry(country=c, hotline_id=body.id) for c in body.countries)
+    session.flush()
+    _log_change(session, "hotline.registered", hotline, actor, body.public_keys, [])
+    return hotline
+
+
+def update(
+    session: Session, hotline_id: str, patch: HotlinePatch, actor: str, check: WebhookCheck
+) -> Hotline:
+    hotline = get(session, hotline_id)
+    changes = patch.model_dump(exclude_unset=True)
+    for field in ("name", "active"):
+        if changes.get(field) is None and field in changes:
+            raise Invalid([field_error(["body", field], "may not be null")])
+    old_keys = list(hotline.public_keys)
+    if "public_keys" in changes:
+        if changes["public_keys"] is None:
+            raise Invalid([field_error(["body", "public_keys"], "may not be null; send []")])
+        _check_keys(changes["public_keys"])
+        hotline.public_keys = changes["public_keys"]
+    if "webhook_url" in changes:
+        _check_webhook(changes["webhook_url"], check)
+        hotline.webhook_url = changes["webhook_url"]
+    if "name" in changes:
+        hotline.name = changes["name"]
+    if "active" in changes:
+        hotline.active = changes["active"]
+    if changes.get("countries") is not None:
+        session.execute(delete(HotlineCountry).where(HotlineCountry.hotline_id == hotline_id))
+        session.add_all(
+            HotlineCountry(country=c, hotline_id=hotline_id) for c in changes["countries"]
+        )
+        session.execute(
+            delete(Route).where(
+                Route.hotline_id == hotline_id, Route.country.not_in(changes["countries"])
+            )
+        )
+    elif "countries" in changes:
+        raise Invalid([field_error(["body", "countries"], "may not be null")])
+    hotline.updated_at = clock.utcnow()
+    session.flush()
+    _log_change(session, "hotline.changed", hotline, actor, hotline.public_keys, old_keys)
+    return hotline
+
+
+def _log_change(
+    session: Session, kind: str, hotline: Hotline, actor: str, keys: list[str], old_keys: list[str]
+) -> None:
+    wire = to_wire(session, hotline).model_dump(mode="json")
+    exchange.log(session, kind, actor=actor, subject=wire, hotline=hotline.id)
+    for key in sorted(set(keys) - set(old_keys)):
+        exchange.log(
+            session,
+            "key.added",
+            actor=actor,
+            subject={"hotline": hotline.id, "key": key},
+            hotline=hotline.id,
+        )
+    for key in sorted(set(old_keys) - set(keys)):
+        exchange.log(
+            session,
+            "key.revoked",
+            actor=actor,
+            subject={"hotline": hotline.id, "key": key},
+            hotline=hotline.id,
+        )
+
+
+def get(session: Session, hotline_id: str) -> Hotline:
+    hotline = session.get(Hotline, hotline_id)
+    if hotline is None:
+        raise NotFound(f"no hotline '{hotline_id}'")
+    return hotline
+
+
+def list_hotlines(session: Session, after: str | None, limit: int) -> list[Hotline]:
+    query = select(Hotline).order_by(Hotline.id).limit(limit)
+    if after:
+        query = query.where(Hotline.id > after)
+    return list(session.scalars(query))
+
+
+def set_route(session: Session, country: str, hotline_id: str, actor: str) -> Route:
+    hotline = session.get(Hotline, hotline_id)
+    if hotline is None:
+        raise Invalid(
+            [field_error(["body", "hotline"], f"no hotline '{hotline_id}' is registered")]
+        )
+    if country not in countries_of(session, hotline_id):
+        raise Invalid(
+            [field_error(["body", "hotline"], f"'{hotline_id}' does not serve {country}")]
+        )
+    route = session.get(Route, country)
+    if route is None:
+        route = Route(country=country, hotline_id=hotline_id)
+        session.add(route)
+    else:
+        route.hotline_id = hotline_id
+    session.flush()
+    exchange.log(
+        session,
+        "route.set",
+        actor=actor,
+        subject={"country": country, "hotline": hotline_id},
+        country=country,
+        to=hotline_id,
+    )
+    return route
+
+
+def hotline_for_country(session: Session, country: str) -> str | None:
+    """The active hotline that serves `country`: the admin's pick, else the first registered."""
+    route = session.get(Route, country)
+    if route is not None:
+        hotline = session.get(Hotline, route.hotline_id)
+        if hotline is not None and hotline.active:
+            return hotline.id
+    query = (
+        select(Hotline.id)
+        .join(HotlineCountry, HotlineCountry.hotline_id == Hotline.id)
+        .where(HotlineCountry.country == country, Hotline.active.is_(True))
+        .order_by(Hotline.created_at, Hotline.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def serves(session: Session, hotline_id: str, country: str) -> bool:
+    query = select(HotlineCountry).where(
+        HotlineCountry.hotline_id == hotline_id, HotlineCountry.country == country
+    )
+    return session.scalar(query) is not None
+
+
+def list_routes(session: Session, after: str | None, limit: int) -> list[Route]:
+    query = select(Route).order_by(Route.country).limit(limit)
+    if after:
+        query = query.where(Route.country > after)
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Referrals: a case handed to the hosting country's hotline, and its status graph."""

@@ -1,0 +1,61 @@
+"""The hub's configuration: one pydantic-settings class read from HUB_* variables.
+
+Nothing else in the service reads os.environ; PROTOCOL.md section 8 names the settings.
+"""
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_ADMIN_TOKEN_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./hub.db"
+    admin_token: SecretStr | None = None
+    signing_key: Path | None = None
+    geoip_db: Path | None = None
+    static_hosts: Path | None = None
+    allow_private_webhooks: bool = False
+    pdq_threshold: Annotated[int, Field(ge=0, le=255)] = 31
+    # Below: not in PROTOCOL.md section 8; documented in docs/operations.md.
+    log_origin: Annotated[str, Field(min_length=1, pattern=r"^[^\s+]+$")] = "hotline-hub.local/log"
+    dns_timeout: Annotated[float, Field(gt=0, le=30)] = 2.0
+    rate_limit_per_second: Annotated[float, Field(ge=0)] = 50.0
+    rate_limit_burst: Annotated[int, Field(ge=1)] = 500
+    inprocess_worker: bool | None = None
+    log_level: str = "INFO"
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, token: SecretStr | None) -> SecretStr | None:
+        # A guessable bootstrap token would hand the whole hub to anyone: refuse to start.
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"HUB_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return token
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def signing_key_path(self) -> Path:
+        """The key file: HUB_SIGNING_KEY, else `hub-signing-key.pem` beside the SQLite file."""
+        if self.signing_key is not None:
+            return self.signing_key
+        if self.is_sqlite and ":///" in self.database_url:
+            db_path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+            if db_path and db_path != ":memory:":
+                return Path(db_path).resolve().parent / "hub-signing-key.pem"
+        return Path("hub-signing-key.pem").resolve()
+
+    @property
+    def runs_inprocess_worker(self) -> bool:
+        return self.is_sqlite if self.inprocess_worker is None else self.inprocess_worker

@@ -1,0 +1,1 @@
+"""Statistics for the admin: counts and timings by hosting country and hotline."""

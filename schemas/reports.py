@@ -1,0 +1,202 @@
+"""Reports: what a hotline submits (`ReportIn`) and what the hub answers (`ReportOut`).
+
+Every rule of PROTOCOL.md section 4's field table that needs no server state is here.
+"""
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from schemas.common import CountryCode, HotlineId, OutModel, Problem, Timestamp, WireModel
+
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_OBSERVATION = datetime(1996, 1, 1, tzinfo=UTC)
+MAX_BATCH = 1000
+EXACT_ALGORITHMS = ("sha256", "sha1", "md5", "photodna")
+
+
+class ContentKind(StrEnum):
+    image = "image"
+    video = "video"
+    archive = "archive"
+    other = "other"
+
+
+class Classification(StrEnum):
+    baseline = "baseline"
+    national = "national"
+    not_assessed = "not_assessed"
+
+
+class AgeGroup(StrEnum):
+    infant = "infant"
+    prepubescent = "prepubescent"
+    pubescent = "pubescent"
+    unknown = "unknown"
+
+
+class SiteType(StrEnum):
+    image_host = "image_host"
+    file_host = "file_host"
+    forum = "forum"
+    social = "social"
+    website = "website"
+    blog = "blog"
+    chat = "chat"
+    banner = "banner"
+    redirector = "redirector"
+    other = "other"
+
+
+def _hex(length: int):
+    return Annotated[str, Field(pattern=rf"^[0-9a-fA-F]{{{length}}}$")]
+
+
+class _LowerHex(WireModel):
+    @field_validator("value", check_fields=False)
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class Sha256(_LowerHex):
+    alg: Literal["sha256"]
+    value: _hex(64)
+
+
+class Sha1(_LowerHex):
+    alg: Literal["sha1"]
+    value: _hex(40)
+
+
+class Md5(_LowerHex):
+    alg: Literal["md5"]
+    value: _hex(32)
+
+
+class Pdq(_LowerHex):
+    alg: Literal["pdq"]
+    value: _hex(64)
+    quality: Annotated[int, Field(ge=0, le=100)]
+
+
+class PhotoDna(WireModel):
+    alg: Literal["photodna"]
+    value: Annotated[str, Field(max_length=200)]
+
+    @field_validator("value")
+    @classmethod
+    def _exactly_144_bytes(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64") from None
+        if len(raw) != 144:
+            raise ValueError(f"must decode to exactly 144 bytes, not {len(raw)}")
+        return base64.b64encode(raw).decode()
+
+
+ContentHash = Annotated[Sha256 | Sha1 | Md5 | Pdq | PhotoDna, Field(discriminator="alg")]
+
+
+class Content(WireModel):
+    kind: ContentKind
+    hashes: Annotated[list[ContentHash], Field(min_length=1, max_length=16)]
+
+    @field_validator("hashes")
+    @classmethod
+    def _one_per_algorithm(cls, hashes: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for entry in hashes:
+            if entry.alg in seen:
+                raise ValueError(f"more than one '{entry.alg}' hash; at most one per alg")
+            seen.add(entry.alg)
+        return hashes
+
+
+class Assessment(WireModel):
+    classification: Classification
+    age_group: AgeGroup
+
+
+Reference = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x20-\x7e]+$")]
+
+
+class ReportIn(WireModel):
+    reference: Reference
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    content: Content
+    assessment: Assessment
+    site_type: SiteType
+    observed_at: Timestamp
+    hosting_ip: Annotated[str, Field(max_length=45)] | None = None
+
+    @field_validator("observed_at")
+    @classmethod
+    def _plausible_observation(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("is in the future (5 minutes of clock skew are allowed)")
+        if value < EARLIEST_OBSERVATION:
+            raise ValueError("is before 1996")
+        return value
+
+
+class BatchIn(WireModel):
+    # Items are validated one by one by the hub so one bad item never rejects the others.
+    reports: Annotated[list[dict[str, Any]], Field(min_length=1)]
+
+
+class CaseRef(OutModel):
+    id: str
+    opened: bool
+    status: str
+
+
+class ContentMatch(OutModel):
+    alg: str
+    distance: int
+    content: str
+
+
+class ContentRef(OutModel):
+    id: str
+    known: bool
+    match: ContentMatch | None = None
+
+
+class Hosting(OutModel):
+    ip: str | None = None
+    country: CountryCode | None = None
+    source: Literal["reported", "resolved", "unresolvable"]
+
+
+class Routing(OutModel):
+    to: HotlineId | None = None
+    referral: str | None = None
+    reason: Literal["hosting_country", "domestic", "no_member_hotline", "unresolvable"]
+
+
+class ReportOut(OutModel):
+    id: str
+    reference: str
+    received_at: Timestamp
+    case: CaseRef
+    content: ContentRef
+    hosting: Hosting
+    routing: Routing
+
+
+class BatchReport(ReportOut):
+    """A batch result that is a report: `status` is 201 (new) or 200 (replay)."""
+
+    status: Literal[200, 201]
+
+
+class BatchOut(OutModel):
+    """Results in the order of the request: a report with its status, or a problem."""
+
+    results: list[BatchReport | Problem]

@@ -1,0 +1,240 @@
+"""Fixtures that start real things: a database per test (SQLite file or PostgreSQL),
+a uvicorn server on a free loopback port, and httpx clients holding real tokens.
+
+`HUB_TEST_DATABASE_URL` (a PostgreSQL server URL) moves every database-backed test to
+PostgreSQL; each test gets a fresh database cloned from a migrated template.
+"""
+
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from hub.app import create_app
+from hub.db import Database
+from hub.migrate import upgrade
+from hub.settings import Settings
+from tests.support.mmdb import write_country_mmdb
+
+ADMIN_TOKEN = "test-admin-" + "a" * 40
+POSTGRES_URL = os.environ.get("HUB_TEST_DATABASE_URL")
+
+# Host names the tests report, resolved from this map instead of DNS.
+STATIC_HOSTS = {
+    "files.example.net": ["203.0.113.7"],
+    "images.example.de": ["198.51.100.20"],
+    "nowhere.example.org": [],
+    "private.example.com": ["10.1.2.3"],
+    "v6only.example.fr": ["2001:db8:fe::1"],
+    "unmapped.example.com": ["192.0.2.99"],
+}
+# Countries of those addresses, in a MaxMind DB the tests build.
+GEOIP = {
+    "203.0.113.0/25": "NL",
+    "198.51.100.0/24": "DE",
+    "2001:db8:fe::/48": "FR",
+    "203.0.113.128/25": "GB",
+}
+
+
+def _admin_conninfo(url: str) -> tuple[str, str]:
+    parsed = make_url(url)
+    server = parsed.set(database="postgres", drivername="postgresql")
+    return server.render_as_string(hide_password=False), parsed.database or "test"
+
+
+class PostgresDatabases:
+    """Creates one migrated template per test session and a clone of it per test."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin_conninfo, _ = _admin_conninfo(url)
+        self.prefix = f"hubt_{os.getpid()}_{secrets.token_hex(3)}"
+        self.template = f"{self.prefix}_tmpl"
+        self.created: list[str] = []
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        engine = Database(Settings(database_url=self.url_for(self.template))).engine
+        upgrade(engine)
+        engine.dispose()
+
+    def _execute(self, sql: str) -> None:
+        with psycopg.connect(self.admin_conninfo, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def url_for(self, name: str) -> str:
+        return (
+            make_url(self.url)
+            .set(database=name, drivername="postgresql+psycopg")
+            .render_as_string(hide_password=False)
+        )
+
+    def fresh(self) -> str:
+        name = f"{self.prefix}_{len(self.created)}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self.url_for(name)
+
+    def drop_all(self) -> None:
+        for name in [*self.created, self.template]:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    databases = PostgresDatabases(POSTGRES_URL)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres: PostgresDatabases | None) -> str:
+    if postgres is not None:
+        return postgres.fresh()
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def geo_files(tmp_path: Path) -> dict[str, Path]:
+    hosts = tmp_path / "static-hosts.json"
+    hosts.write_text(json.dumps(STATIC_HOSTS))
+    geoip = write_country_mmdb(tmp_path / "countries.mmdb", GEOIP)
+    return {"static_hosts": hosts, "geoip_db": geoip}
+
+
+@pytest.fixture
+def settings_for(
+    tmp_path: Path, database_url: str, geo_files: dict[str, Path]
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "admin_token": ADMIN_TOKEN,
+            "signing_key": tmp_path / "hub-signing-key.pem",
+            "allow_private_webhooks": True,
+            "rate_limit_per_second": 0,
+            **geo_files,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(settings_for: Callable[..., Settings]) -> Settings:
+    return settings_for()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerThread:
+    """A real uvicorn server on 127.0.0.1 in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "ServerThread":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the hub did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def hub(settings: Settings) -> Iterator[ServerThread]:
+    with ServerThread(settings) as server:
+        yield server
+
+
+class Hub:
+    """Test-side handle on a running hub: an admin client and hotline clients."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+        )
+        self._clients: list[httpx.Client] = [self.admin]
+
+    def token(self, principal: str, subject: str) -> str:
+        answer = self.admin.post("/v1/tokens", json={"principal": principal, "subject": subject})
+        assert answer.status_code == 201, answer.text
+        return answer.json()["token"]
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        self._clients.append(client)
+        return client
+
+    def register(self, hotline_id: str, countries: list[str], **fields: Any) -> httpx.Client:
+        """Registers a hotline and returns a client holding a token of it."""
+        body = {"id": hotline_id, "name": f"Hotline {hotline_id}", "countries": countries, **fields}
+        answer = self.admin.post("/v1/hotlines", json=body)
+        assert answer.status_code == 201, answer.text
+        return self.client(self.token("hotline", hotline_id))
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+@pytest.fixture
+def api(hub: ServerThread) -> Iterator[Hub]:
+    handle = Hub(hub.url)
+    yield handle
+    handle.close()
+
+
+def report(
+    reference: str = "REF-1", url: str = "https://files.example.net/a/b.jpg", **fields: Any
+) -> dict[str, Any]:
+    """A valid report body; keyword arguments replace its fields."""
+    body: dict[str, Any] = {
+        "reference": reference,
+        "url": url,
+        "content": {
+            "kind": "image",
+            "hashes": [{"alg": "sha256", "value": secrets.token_hex(32)}],
+        },
+        "assessment": {"classification": "baseline", "age_group": "prepubescent"},
+        "site_type": "image_host",
+        "observed_at": "2026-11-24T09:30:00Z",
+    }
+    body.update(fields)
+    return body
