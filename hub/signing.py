@@ -1,0 +1,70 @@
+"""The hub's Ed25519 signing key: loaded from HUB_SIGNING_KEY, created 0600 on first start.
+
+Webhook signatures, event signatures and log checkpoints are all made with this key.
+"""
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class HubKey:
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @property
+    def kid(self) -> str:
+        """RFC 7638 JWK thumbprint of the public key, the `kid` in /v1/keys."""
+        return jwk_thumbprint(self.public_bytes)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message)
+
+
+def jwk_thumbprint(public_bytes: bytes) -> str:
+    members = {"crv": "Ed25519", "kty": "OKP", "x": b64url(public_bytes)}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return b64url(hashlib.sha256(canonical).digest())
+
+
+def load_or_create(path: Path) -> HubKey:
+    """Reads the PEM key at `path`, or writes a new one there readable by the owner only."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 private key")
+        return HubKey(key)
+    key = Ed25519PrivateKey.generate()
+    write_key(path, key)
+    return HubKey(key)
+
+
+def write_key(path: Path, key: Ed25519PrivateKey) -> None:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    # O_EXCL and mode 0600 from the first byte: the key is never readable by others.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
