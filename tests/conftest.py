@@ -8,6 +8,7 @@ PostgreSQL; each test gets a fresh database cloned from a migrated template.
 import json
 import os
 import secrets
+import shutil
 import socket
 import threading
 import time
@@ -100,11 +101,25 @@ def postgres() -> Iterator[PostgresDatabases | None]:
     databases.drop_all()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test copies it instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "hub.db"
+    database = Database(Settings(database_url=f"sqlite:///{path}"))
+    upgrade(database.engine)
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, postgres: PostgresDatabases | None) -> str:
+def database_url(
+    tmp_path: Path, postgres: PostgresDatabases | None, sqlite_template: Path
+) -> str:
     if postgres is not None:
         return postgres.fresh()
-    return f"sqlite:///{tmp_path / 'hub.db'}"
+    path = tmp_path / "hub.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

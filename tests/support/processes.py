@@ -1,0 +1,80 @@
+"""Start real `python -m hub …` processes for tests and wait until they answer."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from hub.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hub_environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The HUB_* variables that reproduce `settings` in a child process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    values = {
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_SIGNING_KEY": str(settings.signing_key_path),
+        "HUB_ALLOW_PRIVATE_WEBHOOKS": "1" if settings.allow_private_webhooks else "0",
+        "HUB_RATE_LIMIT_PER_SECOND": str(settings.rate_limit_per_second),
+        "HUB_PDQ_THRESHOLD": str(settings.pdq_threshold),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    if settings.admin_token:
+        values["HUB_ADMIN_TOKEN"] = settings.admin_token.get_secret_value()
+    if settings.static_hosts:
+        values["HUB_STATIC_HOSTS"] = str(settings.static_hosts)
+    if settings.geoip_db:
+        values["HUB_GEOIP_DB"] = str(settings.geoip_db)
+    env.update(values)
+    env.update(extra)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@contextmanager
+def serve_processes(settings: Settings, ports: list[int], **extra: str) -> Iterator[list[str]]:
+    """Several `python -m hub serve` processes on one database; yields their base URLs."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+            env=hub_environment(settings, **extra),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            _wait_healthy(url, process)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hub process exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"hub at {url} did not become healthy")
