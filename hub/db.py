@@ -87,14 +87,27 @@ def insert_ignore(
     """`INSERT … ON CONFLICT (conflict) DO NOTHING [RETURNING …]`, on either database.
 
     The database settles races (two processes inserting the same key); the caller
-    learns from the returned rows whether its insert won.
+    learns from the returned rows whether its insert won. Rows go as parameters of one
+    cached statement (executemany), never as a freshly compiled multi-row VALUES list.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=list(conflict))
+    target = getattr(table, "__table__", table)
+    statement = insert(target).on_conflict_do_nothing(index_elements=list(conflict))
     if returning:
         statement = statement.returning(*returning)
-    return session.execute(statement)
+    rows = [values] if isinstance(values, dict) else list(values)
+    if not rows:
+        return _NoRows()
+    return session.execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+class _NoRows:
+    def scalar(self) -> None:
+        return None
+
+    def scalars(self) -> list[Any]:
+        return []
 
 
 class UtcDateTime(TypeDecorator[datetime]):

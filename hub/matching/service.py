@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -20,6 +20,8 @@ from hub.matching.pdq import ScanMatcher, hamming
 MIN_PDQ_QUALITY = 50
 # Order in which a report's hashes are tried; the first that is known names the content.
 EXACT_ORDER = ("sha256", "sha1", "md5", "photodna")
+# Rows per IN (...) list, well under every driver's parameter limit.
+CHUNK = 400
 
 
 @dataclass(frozen=True)
@@ -60,97 +62,125 @@ class PdqIndex:
                     self._seen = max(self._seen, seq)
             self._added = {seq for seq in self._added if seq > self._seen - self.SLACK}
 
-    def nearest(self, session: Session, value: str, threshold: int) -> tuple[str, int] | None:
-        """The closest content within `threshold`, counting the caller's uncommitted rows."""
+    def view(self, session: Session) -> "PdqView":
+        """The matcher plus the rows this transaction can see that it does not hold yet."""
         self.catch_up()
-        pdq = bytes.fromhex(value)
+        newer = session.execute(
+            select(PdqHash.content_id, PdqHash.value).where(PdqHash.seq > self._seen)
+        ).all()
+        return PdqView(self._matcher, [(bytes.fromhex(v), c) for c, v in newer])
+
+
+class PdqView:
+    def __init__(self, matcher: ScanMatcher, extra: list[tuple[bytes, str]]) -> None:
+        self._matcher = matcher
+        self._extra = extra
+
+    def add(self, pdq: bytes, content_id: str) -> None:
+        self._extra.append((pdq, content_id))
+
+    def nearest(self, pdq: bytes, threshold: int) -> tuple[str, int] | None:
         found = self._matcher.nearest(pdq, threshold)
         best = None if found is None else (found.content_id, found.distance)
-        newer = session.execute(
-            select(PdqHash.content_id, PdqHash.value)
-            .where(PdqHash.seq > self._seen)
-            .order_by(PdqHash.seq)
-        ).all()
-        for content_id, other in newer:
-            distance = hamming(pdq, bytes.fromhex(other))
+        for other, content_id in self._extra:
+            distance = hamming(pdq, other)
             if distance <= threshold and (best is None or distance < best[1]):
                 best = (content_id, distance)
         return best
 
 
-def identify(
-    session: Session, kind: str, hashes: list[Any], pdq_index: PdqIndex, threshold: int
-) -> Identity:
-    """Finds or creates the content these hashes describe, and binds new hashes to it."""
-    by_alg = {h.alg: h for h in hashes}
-    found = _exact_match(session, by_alg)
-    if found is None:
-        found = _pdq_match(session, by_alg.get("pdq"), pdq_index, threshold)
-    if found is None:
-        content_id = new_id("cnt")
-        session.add(Content(id=content_id, kind=kind, created_at=clock.utcnow()))
-        session.flush()
-        match = None
-    else:
-        content_id, match = found
-    _bind_hashes(session, content_id, hashes)
-    return Identity(content_id=content_id, known=found is not None, match=match)
+def identify_many(
+    session: Session,
+    kinds_and_hashes: list[tuple[str, list[Any]]],
+    pdq_index: PdqIndex,
+    threshold: int,
+) -> list[Identity]:
+    """Finds or creates the content of each report, in order, with a fixed number of queries.
+
+    A report matches content already in the database or earlier in the same list. New
+    hash values are bound to the matched (or new) content; a value some other content
+    already holds keeps its owner.
+    """
+    owners = _owners(session, [(h.alg, h.value) for _, hashes in kinds_and_hashes for h in hashes])
+    uses_pdq = any(_usable_pdq(hashes) for _, hashes in kinds_and_hashes)
+    pdq_view = pdq_index.view(session) if uses_pdq else None
+    now = clock.utcnow()
+    identities, contents, hash_rows, pdq_rows = [], [], [], []
+    for kind, hashes in kinds_and_hashes:
+        found = _exact_match(owners, hashes)
+        pdq = _usable_pdq(hashes)
+        if found is None and pdq is not None and pdq_view is not None:
+            nearest = pdq_view.nearest(bytes.fromhex(pdq.value), threshold)
+            if nearest is not None:
+                found = (nearest[0], {"alg": "pdq", "distance": nearest[1], "content": nearest[0]})
+        if found is None:
+            content_id, match = new_id("cnt"), None
+            contents.append({"id": content_id, "kind": kind, "created_at": now})
+        else:
+            content_id, match = found
+        identities.append(Identity(content_id, found is not None, match))
+        for h in hashes:
+            if (h.alg, h.value) not in owners:
+                owners[(h.alg, h.value)] = content_id
+                hash_rows.append(
+                    {
+                        "alg": h.alg,
+                        "value": h.value,
+                        "content_id": content_id,
+                        "quality": getattr(h, "quality", None),
+                    }
+                )
+                if h is pdq and pdq_view is not None:
+                    pdq_rows.append({"content_id": content_id, "value": h.value})
+                    pdq_view.add(bytes.fromhex(h.value), content_id)
+    if contents:
+        session.execute(insert(Content), contents)
+    for start in range(0, len(hash_rows), CHUNK):
+        insert_ignore(session, ContentHash, hash_rows[start : start + CHUNK], ["alg", "value"])
+    for start in range(0, len(pdq_rows), CHUNK):
+        insert_ignore(session, PdqHash, pdq_rows[start : start + CHUNK], ["value"])
+    return identities
 
 
-def _exact_match(session: Session, by_alg: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    keys = [(alg, by_alg[alg].value) for alg in EXACT_ORDER if alg in by_alg]
-    if "pdq" in by_alg:  # an identical PDQ value is an exact match at distance 0
-        keys.append(("pdq", by_alg["pdq"].value))
-    if not keys:
-        return None
-    rows = session.execute(
-        select(ContentHash.alg, ContentHash.content_id).where(
-            tuple_(ContentHash.alg, ContentHash.value).in_(keys)
+def _usable_pdq(hashes: list[Any]) -> Any:
+    pdq = next((h for h in hashes if h.alg == "pdq"), None)
+    return pdq if pdq is not None and pdq.quality >= MIN_PDQ_QUALITY else None
+
+
+def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    unique = list(dict.fromkeys(keys))
+    owners: dict[tuple[str, str], str] = {}
+    for start in range(0, len(unique), CHUNK):
+        rows = session.execute(
+            select(ContentHash.alg, ContentHash.value, ContentHash.content_id).where(
+                tuple_(ContentHash.alg, ContentHash.value).in_(unique[start : start + CHUNK])
+            )
         )
-    ).all()
-    owners = dict(rows)
-    for alg, _value in keys:
-        if alg in owners:
-            return owners[alg], {"alg": alg, "distance": 0, "content": owners[alg]}
+        owners.update({(alg, value): content_id for alg, value, content_id in rows})
+    return owners
+
+
+def _exact_match(
+    owners: dict[tuple[str, str], str], hashes: list[Any]
+) -> tuple[str, dict[str, Any]] | None:
+    by_alg = {h.alg: h for h in hashes}
+    for alg in EXACT_ORDER:
+        entry = by_alg.get(alg)
+        owner = owners.get((alg, entry.value)) if entry is not None else None
+        if owner is not None:
+            return owner, {"alg": alg, "distance": 0, "content": owner}
     return None
 
 
-def _pdq_match(
-    session: Session, pdq: Any, pdq_index: PdqIndex, threshold: int
-) -> tuple[str, dict[str, Any]] | None:
-    if pdq is None or pdq.quality < MIN_PDQ_QUALITY:
-        return None
-    nearest = pdq_index.nearest(session, pdq.value, threshold)
-    if nearest is None:
-        return None
-    content_id, distance = nearest
-    return content_id, {"alg": "pdq", "distance": distance, "content": content_id}
-
-
-def _bind_hashes(session: Session, content_id: str, hashes: list[Any]) -> None:
-    rows = [
-        {
-            "alg": h.alg,
-            "value": h.value,
-            "content_id": content_id,
-            "quality": getattr(h, "quality", None),
-        }
-        for h in hashes
-    ]
-    # A value already bound (to this or, after a race, another content) keeps its owner.
-    insert_ignore(session, ContentHash, rows, ["alg", "value"])
-    pdq = next((h for h in hashes if h.alg == "pdq"), None)
-    if pdq is not None and pdq.quality >= MIN_PDQ_QUALITY:
-        insert_ignore(session, PdqHash, {"content_id": content_id, "value": pdq.value}, ["value"])
-
-
-def hashes_of(session: Session, content_id: str) -> list[dict[str, Any]]:
+def hashes_of(session: Session, content_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every hash bound to each content, as the wire shows them (`quality` only for PDQ)."""
+    found: dict[str, list[dict[str, Any]]] = {}
     rows = session.execute(
-        select(ContentHash.alg, ContentHash.value, ContentHash.quality)
-        .where(ContentHash.content_id == content_id)
-        .order_by(ContentHash.alg)
-    ).all()
-    return [
-        {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
-        for alg, value, quality in rows
-    ]
+        select(ContentHash.content_id, ContentHash.alg, ContentHash.value, ContentHash.quality)
+        .where(ContentHash.content_id.in_(content_ids))
+        .order_by(ContentHash.content_id, ContentHash.alg)
+    )
+    for content_id, alg, value, quality in rows:
+        entry = {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
+        found.setdefault(content_id, []).append(entry)
+    return found

@@ -3,6 +3,7 @@
 A referral starts `pending`; it is announced in the same transaction that creates it.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub import clock, exchange
 from hub.errors import NotFound
+from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from hub.matching.models import Content
 from hub.matching.service import hashes_of
@@ -27,6 +29,16 @@ def reporters_of(session: Session, case_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class Handover:
+    """One case to hand to one hotline; `referral_id` may be chosen by the caller."""
+
+    case: Case
+    to_hotline: str
+    referral_id: str | None = None
+    rerouted_from: str | None = None
+
+
 def open_referral(
     session: Session,
     case: Case,
@@ -36,61 +48,93 @@ def open_referral(
     rerouted_from: str | None = None,
 ) -> Referral:
     """Hands `case` to `to_hotline`: the referral row, its log leaf and its event."""
-    referral = Referral(
-        id=referral_id or new_id("ref"),
-        case_id=case.id,
-        to_hotline=to_hotline,
-        status="pending",
-        created_at=clock.utcnow(),
-        rerouted_from=rerouted_from,
-    )
-    session.add(referral)
-    case.active_referral_id = referral.id
-    case.unassigned = False
-    case.status = "pending"
+    return open_referrals(session, [Handover(case, to_hotline, referral_id, rerouted_from)], actor)[
+        0
+    ]
+
+
+def open_referrals(session: Session, handovers: list[Handover], actor: str) -> list[Referral]:
+    """Opens several referrals with a fixed number of queries (report batches use this)."""
+    now = clock.utcnow()
+    referrals = []
+    for handover in handovers:
+        referral = Referral(
+            id=handover.referral_id or new_id("ref"),
+            case_id=handover.case.id,
+            to_hotline=handover.to_hotline,
+            status="pending",
+            created_at=now,
+            rerouted_from=handover.rerouted_from,
+        )
+        handover.case.active_referral_id = referral.id
+        handover.case.unassigned = False
+        handover.case.status = "pending"
+        referrals.append(referral)
+    session.add_all(referrals)
     session.flush()
-    wire = to_wire(session, referral, case)
-    exchange.log(
-        session,
-        "referral.created",
-        actor=actor,
-        subject=wire,
-        case=case.id,
-        referral=referral.id,
-        to=to_hotline,
-        country=case.hosting_country,
-    )
-    exchange.notify(session, "referral.created", [to_hotline], wire)
-    return referral
+    wires = to_wires(session, [(r, h.case) for r, h in zip(referrals, handovers, strict=True)])
+    for referral, handover, wire in zip(referrals, handovers, wires, strict=True):
+        exchange.log(
+            session,
+            "referral.created",
+            actor=actor,
+            subject=wire,
+            case=handover.case.id,
+            referral=referral.id,
+            to=handover.to_hotline,
+            country=handover.case.hosting_country,
+        )
+        exchange.notify(session, "referral.created", [handover.to_hotline], wire)
+    return referrals
 
 
 def to_wire(session: Session, referral: Referral, case: Case | None = None) -> dict[str, Any]:
     case = case or session.get(Case, referral.case_id)
     if case is None:
         raise NotFound(f"no case for referral '{referral.id}'")
-    content = session.get(Content, case.content_id)
-    out = ReferralOut(
-        id=referral.id,
-        case=case.id,
-        to=referral.to_hotline,
-        reporters=reporters_of(session, case.id),
-        url=case.url_key,
-        content={
-            "id": case.content_id,
-            "kind": content.kind if content else "other",
-            "hashes": hashes_of(session, case.content_id),
-        },
-        assessment=case.assessment,
-        hosting={
-            "ip": case.hosting_ip,
-            "country": case.hosting_country,
-            "source": case.hosting_source,
-        },
-        status=referral.status,
-        created_at=referral.created_at,
-        previous_case=case.previous_case_id,
+    return to_wires(session, [(referral, case)])[0]
+
+
+def to_wires(session: Session, pairs: list[tuple[Referral, Case]]) -> list[dict[str, Any]]:
+    """Referrals as PROTOCOL section 5 shows them, loading what they share in bulk."""
+    case_ids = list({case.id for _, case in pairs})
+    content_ids = list({case.content_id for _, case in pairs})
+    reporters: dict[str, list[str]] = {}
+    for case_id, hotline_id in session.execute(
+        select(CaseReporter.case_id, CaseReporter.hotline_id)
+        .where(CaseReporter.case_id.in_(case_ids))
+        .order_by(CaseReporter.joined_at, CaseReporter.hotline_id)
+    ):
+        reporters.setdefault(case_id, []).append(hotline_id)
+    kinds = dict(
+        session.execute(select(Content.id, Content.kind).where(Content.id.in_(content_ids))).all()
     )
-    return out.model_dump(mode="json")
+    hashes = hashes_of(session, content_ids)
+    wires = []
+    for referral, case in pairs:
+        out = ReferralOut(
+            id=referral.id,
+            case=case.id,
+            to=referral.to_hotline,
+            reporters=reporters.get(case.id, []),
+            url=case.url_key,
+            content={
+                "id": case.content_id,
+                "kind": kinds.get(case.content_id, "other"),
+                "hashes": hashes.get(case.content_id, []),
+            },
+            assessment=case.assessment,
+            hosting={
+                "ip": case.hosting_ip,
+                "country": case.hosting_country,
+                "source": case.hosting_source,
+            },
+            status=referral.status,
+            created_at=referral.created_at,
+            previous_case=case.previous_case_id,
+        )
+        wires.append(out.model_dump(mode="json"))
+    return wires
 
 
 def get_for_hotline(session: Session, referral_id: str, hotline_id: str) -> Referral:
@@ -108,3 +152,18 @@ def inbox(session: Session, hotline_id: str, after: str | None, limit: int) -> l
     if after:
         query = query.where(Referral.id > after)
     return list(session.scalars(query))
+
+
+def case_for(session: Session, case_id: str, hotline_id: str | None) -> Case:
+    """The case for a reporter of it (`hotline_id`) or the admin (None); otherwise 404."""
+    case = session.get(Case, case_id)
+    if case is None or (
+        hotline_id is not None and hotline_id not in reporters_of(session, case_id)
+    ):
+        raise NotFound(f"no case '{case_id}'")
+    return case
+
+
+def public_keys_of(session: Session, hotline_id: str) -> list[str]:
+    hotline = session.get(Hotline, hotline_id)
+    return list(hotline.public_keys) if hotline is not None else []

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from hub.deps import AfterDep, HotlineDep, LimitDep, ReadSession, StateDep, WriteSession
 from hub.errors import HubError, TooLarge
 from hub.pagination import page
-from hub.reports import service
+from hub.reports import intake, service
 from hub.state import HubState
 from schemas.common import Page
 from schemas.reports import MAX_BATCH, BatchIn, BatchOut, ReportIn, ReportOut
@@ -17,14 +17,14 @@ router = APIRouter(tags=["reports"])
 ReportPath = Annotated[str, Path(max_length=40)]
 
 
-def _hosting_if_needed(
-    state: HubState, session: Session, hotline_id: str, checked: service.Checked
-) -> service.Hosting | None:
-    """Looks the host up before the write transaction, unless the answer is already known."""
-    report, case = service.prior(session, hotline_id, checked)
-    if report is not None or case is not None:
-        return None
-    return service.locate(state.intake, checked)
+def _submit(
+    state: HubState, reader: Session, writer: Session, hotline_id: str, items: list[service.Checked]
+) -> list[intake.Outcome]:
+    hostings = intake.lookups(reader, state.intake, hotline_id, items)
+    reader.close()  # no read transaction stays open while the write transaction runs
+    outcomes = intake.submit_many(writer, state.intake, hotline_id, items, hostings)
+    writer.commit()
+    return outcomes
 
 
 @router.post(
@@ -42,11 +42,10 @@ def submit_report(
     response: Response,
 ) -> ReportOut:
     """Submits one hash-only report; `reference` is the idempotency key."""
-    checked = service.check(body)
-    hosting = _hosting_if_needed(state, reader, who.subject, checked)
-    reader.close()
-    out, created = service.submit(writer, state.intake, who.subject, checked, hosting)
-    writer.commit()
+    [outcome] = _submit(state, reader, writer, who.subject, [service.check(body)])
+    if isinstance(outcome, HubError):
+        raise outcome
+    out, created = outcome
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/reports/{out.id}"
     return out
@@ -59,24 +58,22 @@ def submit_batch(
     """Submits up to 1000 reports; each gets its own result, in order."""
     if len(body.reports) > MAX_BATCH:
         raise TooLarge(f"a batch holds at most {MAX_BATCH} reports, not {len(body.reports)}")
-    results: list[dict[str, Any] | None] = [None] * len(body.reports)
-    ready: list[tuple[int, service.Checked, service.Hosting | None]] = []
+    results: list[dict[str, Any]] = [{} for _ in body.reports]
+    checked: list[tuple[int, service.Checked]] = []
     for index, item in enumerate(body.reports):
         try:
-            checked = service.parse_item(item, index)
-            ready.append((index, checked, _hosting_if_needed(state, reader, who.subject, checked)))
+            checked.append((index, service.parse_item(item, index)))
         except HubError as error:
             results[index] = error.problem()
-    reader.close()
-    for index, checked, hosting in ready:
-        try:
-            with writer.begin_nested():
-                out, created = service.submit(writer, state.intake, who.subject, checked, hosting)
-        except HubError as error:
-            results[index] = error.problem()
+    outcomes = (
+        _submit(state, reader, writer, who.subject, [c for _, c in checked]) if checked else []
+    )
+    for (index, _), outcome in zip(checked, outcomes, strict=True):
+        if isinstance(outcome, HubError):
+            results[index] = outcome.problem()
         else:
+            out, created = outcome
             results[index] = {**out.model_dump(mode="json"), "status": 201 if created else 200}
-    writer.commit()
     return {"results": results}
 
 

@@ -1,0 +1,114 @@
+"""Shared bench helpers: start a real hub process on a fresh database, make reports."""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TOKEN = "bench-admin-" + "b" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A new empty database: a temp SQLite file, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    server = os.environ.get("HUB_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+    name = f"hub_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def hub_process(database_url: str, folder: Path, noop: bool = False, **env: str) -> Iterator[str]:
+    """`python -m hub serve` on a free port with rate limiting off; yields its URL.
+    With `noop`, bench/serve_with_noop.py instead: the same app plus POST /bench/noop."""
+    hosts = folder / "hosts.json"
+    hosts.write_text(json.dumps({"files.example.net": ["193.0.6.139"]}))
+    port = free_port()
+    environment = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+        "HUB_SIGNING_KEY": str(folder / "key.pem"),
+        "HUB_STATIC_HOSTS": str(hosts),
+        "HUB_RATE_LIMIT_PER_SECOND": "0",
+        "HUB_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    command = (
+        [sys.executable, str(ROOT / "bench" / "serve_with_noop.py"), str(port)]
+        if noop
+        else [sys.executable, "-m", "hub", "serve", "--port", str(port)]
+    )
+    process = subprocess.Popen(command, env=environment, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the hub did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def setup_hotlines(url: str) -> str:
+    """Registers NL-MELDPUNT and GB-IWF; returns a GB-IWF token."""
+    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    for hotline, country in (("NL-MELDPUNT", "NL"), ("GB-IWF", "GB")):
+        admin.post("/v1/hotlines", json={"id": hotline, "name": hotline, "countries": [country]})
+    token = admin.post("/v1/tokens", json={"principal": "hotline", "subject": "GB-IWF"}).json()[
+        "token"
+    ]
+    admin.close()
+    return token
+
+
+def make_report(index: int, run: str = "") -> dict[str, Any]:
+    return {
+        "reference": f"BENCH-{run}{index}",
+        "url": f"https://files.example.net/{run}{index}.jpg",
+        "content": {"kind": "image", "hashes": [{"alg": "sha256", "value": secrets.token_hex(32)}]},
+        "assessment": {"classification": "baseline", "age_group": "prepubescent"},
+        "site_type": "image_host",
+        "observed_at": "2026-11-24T09:30:00Z",
+    }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

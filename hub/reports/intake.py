@@ -1,0 +1,393 @@
+"""Set-based intake: a batch of checked reports recorded with a fixed number of queries.
+
+A single POST is a batch of one, so there is one way to take a report. Races are
+settled by the database: the (hotline, reference) key claims a reference, the unique
+`cases.open_url_hash` claims a URL; whoever loses a race joins the winner.
+"""
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+
+from hub import clock, exchange
+from hub.db import insert_ignore
+from hub.errors import Conflict, HubError, field_error
+from hub.hotlines.service import countries_of, hotline_for_country
+from hub.ids import new_id
+from hub.matching.service import CHUNK, identify_many
+from hub.referrals.models import Referral
+from hub.referrals.service import Handover, open_referrals
+from hub.reports.models import Case, CaseReporter, Report
+from hub.reports.service import Checked, Hosting, Intake, locate, to_wire, url_hash
+from schemas.reports import ReportOut
+
+UNASSIGNED_REASONS = frozenset({"no_member_hotline", "unresolvable"})
+Outcome = tuple[ReportOut, bool] | HubError
+
+
+def lookups(
+    session: Session, intake: Intake, hotline_id: str, items: Sequence[Checked]
+) -> list[Hosting | None]:
+    """Hosting of each item, looked up before the write transaction so DNS never holds a
+    lock; None where no lookup is needed (a reference replay or a URL with an open case)."""
+    used = _existing_references(session, hotline_id, [c.body.reference for c in items])
+    open_urls = set(
+        _chunked_scalars(
+            session, Case.open_url_hash, Case.open_url_hash, [url_hash(c.url.url) for c in items]
+        )
+    )
+    keys = [(c.hosting_ip, c.url.host, c.url.host_ip) for c in items]
+    needed = [c.body.reference not in used and url_hash(c.url.url) not in open_urls for c in items]
+    hosts = list(dict.fromkeys(key for key, need in zip(keys, needed, strict=True) if need))
+    # Distinct hosts are resolved in parallel: one slow name must not stall a batch.
+    with ThreadPoolExecutor(max_workers=min(16, max(1, len(hosts)))) as pool:
+        found = dict(zip(hosts, pool.map(lambda key: locate(intake, *key), hosts), strict=True))
+    return [found[key] if need else None for key, need in zip(keys, needed, strict=True)]
+
+
+def submit_many(
+    session: Session,
+    intake: Intake,
+    hotline_id: str,
+    items: Sequence[Checked],
+    hostings: Sequence[Hosting | None],
+) -> list[Outcome]:
+    """Records the reports in the caller's transaction; one outcome per item, in order."""
+    now = clock.utcnow()
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.body.reference, index)
+    claimers = sorted(first.values())
+    report_ids = {index: new_id("rpt") for index in claimers}
+    claimed = _claim(session, hotline_id, items, claimers, report_ids, now)
+    fresh = [index for index in claimers if items[index].body.reference in claimed]
+
+    outcomes: dict[int, Outcome] = {}
+    if fresh:
+        outcomes.update(
+            _record(session, intake, hotline_id, items, hostings, fresh, report_ids, now)
+        )
+    outcomes.update(
+        _replays(session, hotline_id, items, [i for i in claimers if i not in outcomes])
+    )
+    results: list[Outcome] = []
+    for index, item in enumerate(items):
+        leader = first[item.body.reference]
+        if index == leader:
+            results.append(outcomes[leader])
+        else:
+            results.append(_repeat(outcomes[leader], items[leader], item))
+    return results
+
+
+def _claim(
+    session: Session,
+    hotline_id: str,
+    items: Sequence[Checked],
+    claimers: list[int],
+    report_ids: dict[int, str],
+    now: Any,
+) -> set[str]:
+    rows = [
+        {
+            "id": report_ids[index],
+            "hotline_id": hotline_id,
+            "reference": items[index].body.reference,
+            "body_digest": items[index].digest,
+            "received_at": now,
+            "observed_at": items[index].body.observed_at,
+            "site_type": items[index].body.site_type.value,
+            "opened_case": False,
+            "content_known": False,
+            "hosting_source": "unresolvable",
+            "routing_reason": "unresolvable",
+        }
+        for index in claimers
+    ]
+    claimed: set[str] = set()
+    for start in range(0, len(rows), CHUNK):
+        result = insert_ignore(
+            session,
+            Report,
+            rows[start : start + CHUNK],
+            ["hotline_id", "reference"],
+            returning=[Report.reference],
+        )
+        claimed.update(result.scalars())
+    return claimed
+
+
+def _record(
+    session: Session,
+    intake: Intake,
+    hotline_id: str,
+    items: Sequence[Checked],
+    hostings: Sequence[Hosting | None],
+    fresh: list[int],
+    report_ids: dict[int, str],
+    now: Any,
+) -> dict[int, Outcome]:
+    identities = identify_many(
+        session,
+        [(items[i].body.content.kind.value, items[i].body.content.hashes) for i in fresh],
+        intake.pdq_index,
+        intake.pdq_threshold,
+    )
+    cases, opened, handovers = _cases(
+        session, intake, hotline_id, items, hostings, fresh, identities, now
+    )
+    referrals = _active_referrals(session, [c for c in cases.values() if c.id not in opened])
+
+    updates, outcomes = [], {}
+    leaves: list[tuple[str, Case, dict[str, Any]]] = []
+    for index, identity in zip(fresh, identities, strict=True):
+        case = cases[url_hash(items[index].url.url)]
+        is_opener = opened.get(case.id) == index
+        handover = handovers.get(case.id)
+        if handover is not None:
+            to, referral_id = handover.to_hotline, handover.referral_id
+        elif case.active_referral_id in referrals:
+            to, referral_id = referrals[case.active_referral_id], case.active_referral_id
+        else:
+            to = referral_id = None
+        row = {
+            "id": report_ids[index],
+            "case_id": case.id,
+            "opened_case": is_opener,
+            "content_id": identity.content_id,
+            "content_known": identity.known,
+            "match": identity.match,
+            "hosting_ip": case.hosting_ip,
+            "hosting_country": case.hosting_country,
+            "hosting_source": case.hosting_source,
+            "routing_reason": case.routing_reason,
+            "routing_to": to,
+            "routing_referral": referral_id,
+        }
+        updates.append(row)
+        report = Report(
+            **row,
+            hotline_id=hotline_id,
+            reference=items[index].body.reference,
+            body_digest=items[index].digest,
+            received_at=now,
+            observed_at=items[index].body.observed_at,
+            site_type=items[index].body.site_type.value,
+        )
+        out = to_wire(report, case)
+        outcomes[index] = (out, True)
+        leaves.append(
+            ("case.opened" if is_opener else "case.joined", case, out.model_dump(mode="json"))
+        )
+    session.execute(update(Report), updates)
+    for kind, case, answer in leaves:
+        # The reporter holds this answer, so it can prove both leaves are logged; the
+        # digest covers no URL, which a guesser could otherwise confirm against the log.
+        exchange.log(session, "report.received", actor=hotline_id, subject=answer, case=case.id)
+        exchange.log(
+            session,
+            kind,
+            actor=hotline_id,
+            subject=answer,
+            case=case.id,
+            country=case.hosting_country if kind == "case.opened" else None,
+        )
+    if handovers:
+        open_referrals(session, list(handovers.values()), actor="hub")
+    return outcomes
+
+
+def _cases(
+    session: Session,
+    intake: Intake,
+    hotline_id: str,
+    items: Sequence[Checked],
+    hostings: Sequence[Hosting | None],
+    fresh: list[int],
+    identities: list[Any],
+    now: Any,
+) -> tuple[dict[str, Case], dict[str, int], dict[str, Handover]]:
+    """Each item's case by URL hash; which cases this batch opened (and by which item);
+    the referral each new case is handed over by."""
+    keys = list(dict.fromkeys(url_hash(items[i].url.url) for i in fresh))
+    cases = _open_cases(session, keys)
+    openers: dict[str, int] = {}
+    for index in fresh:
+        openers.setdefault(url_hash(items[index].url.url), index)
+    new_keys = [key for key in keys if key not in cases]
+    previous = _previous_cases(session, new_keys)
+    router = _Router(session, hotline_id)
+    rows, targets = [], {}
+    content_of = dict(zip(fresh, (i.content_id for i in identities), strict=True))
+    for key in new_keys:
+        index = openers[key]
+        item = items[index]
+        hosting = hostings[index] or locate(
+            intake, item.hosting_ip, item.url.host, item.url.host_ip
+        )
+        reason, to_hotline = router.route(hosting.country)
+        case_id = new_id("cas")
+        targets[case_id] = (index, to_hotline)
+        rows.append(
+            {
+                "id": case_id,
+                "url_key": item.url.url,
+                "url_hash": key,
+                "open_url_hash": key,
+                "status": "pending",
+                "reporter_id": hotline_id,
+                "content_id": content_of[index],
+                "assessment": item.body.assessment.model_dump(mode="json"),
+                "hosting_ip": hosting.ip,
+                "hosting_country": hosting.country,
+                "hosting_source": hosting.source,
+                "routing_reason": reason,
+                "unassigned": reason in UNASSIGNED_REASONS,
+                "previous_case_id": previous.get(key),
+                "created_at": now,
+            }
+        )
+    won: set[str] = set()
+    for start in range(0, len(rows), CHUNK):
+        result = insert_ignore(
+            session, Case, rows[start : start + CHUNK], ["open_url_hash"], returning=[Case.id]
+        )
+        won.update(result.scalars())
+    if len(won) < len(rows):  # another process opened some of these URLs first: join them
+        cases.update(_open_cases(session, [key for key in new_keys if key not in cases]))
+    cases.update(
+        {case.open_url_hash: case for case in _chunked_rows(session, Case, Case.id, list(won))}
+    )
+    opened = {case_id: targets[case_id][0] for case_id in won}
+    handovers = {
+        case_id: Handover(cases[url_hash(items[index].url.url)], to_hotline, new_id("ref"))
+        for case_id, (index, to_hotline) in targets.items()
+        if case_id in won and to_hotline is not None
+    }
+    reporters = [
+        {"case_id": cases[key].id, "hotline_id": hotline_id, "joined_at": now} for key in keys
+    ]
+    for start in range(0, len(reporters), CHUNK):
+        insert_ignore(
+            session, CaseReporter, reporters[start : start + CHUNK], ["case_id", "hotline_id"]
+        )
+    return cases, opened, handovers
+
+
+class _Router:
+    """PROTOCOL 4.2 step 3 for one reporter, remembering answers for the batch."""
+
+    def __init__(self, session: Session, reporter: str) -> None:
+        self._session = session
+        self._own = set(countries_of(session, reporter))
+        self._hotlines: dict[str, str | None] = {}
+
+    def route(self, country: str | None) -> tuple[str, str | None]:
+        if country is None:
+            return "unresolvable", None
+        if country in self._own:
+            return "domestic", None
+        if country not in self._hotlines:
+            self._hotlines[country] = hotline_for_country(self._session, country)
+        hotline = self._hotlines[country]
+        return ("hosting_country", hotline) if hotline else ("no_member_hotline", None)
+
+
+def _open_cases(session: Session, keys: list[str]) -> dict[str, Case]:
+    return {c.open_url_hash: c for c in _chunked_rows(session, Case, Case.open_url_hash, keys)}  # type: ignore[misc]
+
+
+def _previous_cases(session: Session, keys: list[str]) -> dict[str, str]:
+    """The latest closed case of each URL: a new case there is a re-upload of it."""
+    latest: dict[str, tuple[Any, str]] = {}
+    for start in range(0, len(keys), CHUNK):
+        rows = session.execute(
+            select(Case.url_hash, Case.created_at, Case.id).where(
+                Case.url_hash.in_(keys[start : start + CHUNK]), Case.open_url_hash.is_(None)
+            )
+        )
+        for key, created_at, case_id in rows:
+            if key not in latest or (created_at, case_id) > latest[key]:
+                latest[key] = (created_at, case_id)
+    return {key: case_id for key, (_, case_id) in latest.items()}
+
+
+def _active_referrals(session: Session, cases: list[Case]) -> dict[str, str]:
+    ids = [c.active_referral_id for c in cases if c.active_referral_id]
+    return {r.id: r.to_hotline for r in _chunked_rows(session, Referral, Referral.id, ids)}
+
+
+def _replays(
+    session: Session, hotline_id: str, items: Sequence[Checked], indices: list[int]
+) -> dict[int, Outcome]:
+    """Items whose reference was already used: the stored answer (200) or a 409."""
+    if not indices:
+        return {}
+    references = [items[i].body.reference for i in indices]
+    stored: dict[str, tuple[Report, Case]] = {}
+    for start in range(0, len(references), CHUNK):
+        rows = session.execute(
+            select(Report, Case)
+            .join(Case, Case.id == Report.case_id)
+            .where(
+                Report.hotline_id == hotline_id,
+                Report.reference.in_(references[start : start + CHUNK]),
+            )
+        )
+        stored.update({report.reference: (report, case) for report, case in rows})
+    outcomes: dict[int, Outcome] = {}
+    for index in indices:
+        report, case = stored[items[index].body.reference]
+        outcomes[index] = (
+            (to_wire(report, case), False)
+            if report.body_digest == items[index].digest
+            else _reference_conflict(items[index])
+        )
+    return outcomes
+
+
+def _repeat(leader: Outcome, leader_item: Checked, item: Checked) -> Outcome:
+    """A reference repeated within one batch answers like a retry of the first."""
+    if isinstance(leader, HubError):
+        return leader
+    if leader_item.digest != item.digest:
+        return _reference_conflict(item)
+    return leader[0], False
+
+
+def _reference_conflict(item: Checked) -> Conflict:
+    return Conflict(
+        f"reference '{item.body.reference}' was already used for a different report",
+        errors=[field_error(["body", "reference"], "already used with a different body")],
+    )
+
+
+def _existing_references(session: Session, hotline_id: str, references: list[str]) -> set[str]:
+    found: set[str] = set()
+    unique = list(dict.fromkeys(references))
+    for start in range(0, len(unique), CHUNK):
+        found.update(
+            session.scalars(
+                select(Report.reference).where(
+                    tuple_(Report.hotline_id, Report.reference).in_(
+                        [(hotline_id, r) for r in unique[start : start + CHUNK]]
+                    )
+                )
+            )
+        )
+    return found
+
+
+def _chunked_scalars(session: Session, column: Any, key: Any, values: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        found.extend(session.scalars(select(column).where(key.in_(unique[start : start + CHUNK]))))
+    return found
+
+
+def _chunked_rows(session: Session, model: Any, key: Any, values: list[Any]) -> list[Any]:
+    return _chunked_scalars(session, model, key, values)
