@@ -17,7 +17,9 @@ from hub.settings import Settings
 from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, free_port, report
 from tests.support.processes import serve_processes
 
-pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL: set HUB_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL, reason="needs PostgreSQL: set HUB_TEST_DATABASE_URL"
+)
 
 HOTLINES = ["GB-IWF", "DE-ECO", "FR-POINTDECONTACT", "BE-CHILDFOCUS", "AT-STOPLINE", "IT-HOTLINE"]
 
@@ -50,23 +52,33 @@ def _count(settings: Settings, sql: str) -> int:
 def cluster(settings: Settings) -> Any:
     with serve_processes(settings, [free_port() for _ in range(3)]) as urls:
         admin = httpx.Client(base_url=urls[0], headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-        admin.post("/v1/hotlines", json={"id": "NL-MELDPUNT", "name": "Meldpunt", "countries": ["NL"]})
+        admin.post(
+            "/v1/hotlines", json={"id": "NL-MELDPUNT", "name": "Meldpunt", "countries": ["NL"]}
+        )
         tokens = {}
         for hotline in HOTLINES:
             body = {"id": hotline, "name": hotline, "countries": [hotline[:2]]}
             assert admin.post("/v1/hotlines", json=body).status_code == 201
-            tokens[hotline] = admin.post("/v1/tokens", json={"principal": "hotline", "subject": hotline}).json()["token"]
+            tokens[hotline] = admin.post(
+                "/v1/tokens", json={"principal": "hotline", "subject": hotline}
+            ).json()["token"]
         admin.close()
         yield urls, tokens
 
 
-def test_same_url_from_six_hotlines_at_once_on_three_processes_opens_one_case(cluster: Any, settings: Settings) -> None:
+def test_same_url_from_six_hotlines_at_once_on_three_processes_opens_one_case(
+    cluster: Any, settings: Settings
+) -> None:
     urls, tokens = cluster
     for round_ in range(5):
         url = f"https://files.example.net/race/{round_}"
 
-        def send(index: int, hotline: str, url: str = url) -> httpx.Response:
-            with httpx.Client(base_url=urls[index % len(urls)], headers={"Authorization": f"Bearer {tokens[hotline]}"}, timeout=30) as client:
+        def send(index: int, hotline: str, url: str = url, round_: int = round_) -> httpx.Response:
+            with httpx.Client(
+                base_url=urls[index % len(urls)],
+                headers={"Authorization": f"Bearer {tokens[hotline]}"},
+                timeout=30,
+            ) as client:
                 return client.post("/v1/reports", json=report(f"race-{round_}", url=url))
 
         answers = _at_once([lambda i=i, h=h: send(i, h) for i, h in enumerate(HOTLINES)])
@@ -86,7 +98,11 @@ def test_same_reference_twice_at_once_stores_one_report(cluster: Any, settings: 
     body = report("twice", url="https://files.example.net/twice")
 
     def send(index: int) -> httpx.Response:
-        with httpx.Client(base_url=urls[index % len(urls)], headers={"Authorization": f"Bearer {tokens['GB-IWF']}"}, timeout=30) as client:
+        with httpx.Client(
+            base_url=urls[index % len(urls)],
+            headers={"Authorization": f"Bearer {tokens['GB-IWF']}"},
+            timeout=30,
+        ) as client:
             return client.post("/v1/reports", json=body)
 
     answers = _at_once([lambda i=i: send(i) for i in range(6)])
