@@ -72,9 +72,14 @@ def test_a_revoked_token_is_401_at_once(api: Hub) -> None:
 
 def test_an_expired_token_is_401(api: Hub) -> None:
     soon = datetime.now(UTC) + timedelta(seconds=1)
-    created = api.admin.post("/v1/tokens", json={"principal": "auditor", "subject": "b", "expires_at": soon.isoformat()})
+    created = api.admin.post(
+        "/v1/tokens", json={"principal": "auditor", "subject": "b", "expires_at": soon.isoformat()}
+    )
     assert created.status_code == 201
-    past = api.admin.post("/v1/tokens", json={"principal": "auditor", "subject": "b", "expires_at": "2020-01-01T00:00:00Z"})
+    past = api.admin.post(
+        "/v1/tokens",
+        json={"principal": "auditor", "subject": "b", "expires_at": "2020-01-01T00:00:00Z"},
+    )
 
     assert past.status_code == 422
     assert past.json()["errors"][0]["loc"] == ["body", "expires_at"]

@@ -46,17 +46,61 @@ BAD_REPORTS: list[tuple[str, dict[str, Any], list[Any]]] = [
     ("observed in the future", {"observed_at": "2999-01-01T00:00:00Z"}, ["body", "observed_at"]),
     ("observed before 1996", {"observed_at": "1995-12-31T23:59:59Z"}, ["body", "observed_at"]),
     ("observed without zone", {"observed_at": "2026-11-24T09:30:00"}, ["body", "observed_at"]),
-    ("bad kind", {"content": {"kind": "text", "hashes": [{"alg": "md5", "value": "0" * 32}]}}, ["body", "content", "kind"]),
+    (
+        "bad kind",
+        {"content": {"kind": "text", "hashes": [{"alg": "md5", "value": "0" * 32}]}},
+        ["body", "content", "kind"],
+    ),
     ("no hashes", {"content": _hashes()}, ["body", "content", "hashes"]),
-    ("bad hex", {"content": _hashes({"alg": "sha256", "value": "z" * 64})}, ["body", "content", "hashes", 0]),
-    ("short md5", {"content": _hashes({"alg": "md5", "value": "0" * 31})}, ["body", "content", "hashes", 0]),
-    ("pdq without quality", {"content": _hashes({"alg": "pdq", "value": PDQ})}, ["body", "content", "hashes", 0]),
-    ("pdq quality 101", {"content": _hashes({"alg": "pdq", "value": PDQ, "quality": 101})}, ["body", "content", "hashes", 0]),
-    ("photodna not base64", {"content": _hashes({"alg": "photodna", "value": "!!!"})}, ["body", "content", "hashes", 0]),
-    ("photodna 143 bytes", {"content": _hashes({"alg": "photodna", "value": base64.b64encode(b"p" * 143).decode()})}, ["body", "content", "hashes", 0]),
-    ("two sha256", {"content": _hashes({"alg": "sha256", "value": SHA256}, {"alg": "sha256", "value": SHA256})}, ["body", "content", "hashes"]),
-    ("unknown alg", {"content": _hashes({"alg": "crc32", "value": "00000000"})}, ["body", "content", "hashes", 0]),
-    ("bad classification", {"assessment": {"classification": "bad", "age_group": "infant"}}, ["body", "assessment", "classification"]),
+    (
+        "bad hex",
+        {"content": _hashes({"alg": "sha256", "value": "z" * 64})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "short md5",
+        {"content": _hashes({"alg": "md5", "value": "0" * 31})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "pdq without quality",
+        {"content": _hashes({"alg": "pdq", "value": PDQ})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "pdq quality 101",
+        {"content": _hashes({"alg": "pdq", "value": PDQ, "quality": 101})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "photodna not base64",
+        {"content": _hashes({"alg": "photodna", "value": "!!!"})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "photodna 143 bytes",
+        {"content": _hashes({"alg": "photodna", "value": base64.b64encode(b"p" * 143).decode()})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "two sha256",
+        {
+            "content": _hashes(
+                {"alg": "sha256", "value": SHA256}, {"alg": "sha256", "value": SHA256}
+            )
+        },
+        ["body", "content", "hashes"],
+    ),
+    (
+        "unknown alg",
+        {"content": _hashes({"alg": "crc32", "value": "00000000"})},
+        ["body", "content", "hashes", 0],
+    ),
+    (
+        "bad classification",
+        {"assessment": {"classification": "bad", "age_group": "infant"}},
+        ["body", "assessment", "classification"],
+    ),
     ("bad site type", {"site_type": "darknet"}, ["body", "site_type"]),
 ]
 
@@ -91,13 +135,17 @@ def test_every_bad_field_is_named_at_once(iwf: httpx.Client) -> None:
 
 
 def test_url_and_hosting_ip_are_both_named(iwf: httpx.Client) -> None:
-    problem = iwf.post("/v1/reports", json=report(url="ftp://x.example/", hosting_ip="192.168.0.1")).json()
+    problem = iwf.post(
+        "/v1/reports", json=report(url="ftp://x.example/", hosting_ip="192.168.0.1")
+    ).json()
 
     assert {tuple(e["loc"]) for e in problem["errors"]} == {("body", "url"), ("body", "hosting_ip")}
 
 
 def test_malformed_json_is_400(iwf: httpx.Client) -> None:
-    answer = iwf.post("/v1/reports", content=b'{"reference": ', headers={"content-type": "application/json"})
+    answer = iwf.post(
+        "/v1/reports", content=b'{"reference": ', headers={"content-type": "application/json"}
+    )
 
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
@@ -105,7 +153,9 @@ def test_malformed_json_is_400(iwf: httpx.Client) -> None:
 
 
 def test_a_body_that_is_not_json_is_415(iwf: httpx.Client) -> None:
-    answer = iwf.post("/v1/reports", content=b"<report/>", headers={"content-type": "application/xml"})
+    answer = iwf.post(
+        "/v1/reports", content=b"<report/>", headers={"content-type": "application/xml"}
+    )
 
     assert answer.status_code == 415
     assert answer.json()["status"] == 415
@@ -160,11 +210,15 @@ def test_reference_is_unique_per_hotline_not_globally(api: Hub, iwf: httpx.Clien
     assert other.post("/v1/reports", json=report("SAME")).status_code == 201
 
 
-def test_same_url_from_two_hotlines_opens_one_case_and_one_referral(api: Hub, iwf: httpx.Client) -> None:
+def test_same_url_from_two_hotlines_opens_one_case_and_one_referral(
+    api: Hub, iwf: httpx.Client
+) -> None:
     eco = api.register("DE-ECO", ["DE"])
 
     first = iwf.post("/v1/reports", json=report("A")).json()
-    second = eco.post("/v1/reports", json=report("B", url="HTTPS://Files.Example.NET:443/a/%62.jpg#x")).json()
+    second = eco.post(
+        "/v1/reports", json=report("B", url="HTTPS://Files.Example.NET:443/a/%62.jpg#x")
+    ).json()
 
     assert first["case"]["opened"] is True
     assert second["case"] == {**first["case"], "opened": False}
@@ -180,7 +234,9 @@ def test_same_content_at_a_new_url_is_a_new_case_with_a_known_content(iwf: httpx
     hashes = _hashes({"alg": "sha256", "value": SHA256})
     first = iwf.post("/v1/reports", json=report("A", content=hashes)).json()
 
-    second = iwf.post("/v1/reports", json=report("B", url="https://files.example.net/c.jpg", content=hashes)).json()
+    second = iwf.post(
+        "/v1/reports", json=report("B", url="https://files.example.net/c.jpg", content=hashes)
+    ).json()
 
     assert second["case"]["opened"] is True and second["case"]["id"] != first["case"]["id"]
     assert second["content"] == {
@@ -191,31 +247,54 @@ def test_same_content_at_a_new_url_is_a_new_case_with_a_known_content(iwf: httpx
 
 
 def test_hex_is_matched_case_insensitively(iwf: httpx.Client) -> None:
-    first = iwf.post("/v1/reports", json=report("A", content=_hashes({"alg": "md5", "value": "ab" * 16}))).json()
+    first = iwf.post(
+        "/v1/reports", json=report("A", content=_hashes({"alg": "md5", "value": "ab" * 16}))
+    ).json()
     second = iwf.post(
-        "/v1/reports", json=report("B", url="https://files.example.net/2", content=_hashes({"alg": "md5", "value": "AB" * 16}))
+        "/v1/reports",
+        json=report(
+            "B",
+            url="https://files.example.net/2",
+            content=_hashes({"alg": "md5", "value": "AB" * 16}),
+        ),
     ).json()
 
     assert second["content"]["id"] == first["content"]["id"]
 
 
 @pytest.mark.parametrize(("distance", "matches"), [(0, True), (31, True), (32, False)])
-def test_pdq_within_31_bits_is_the_same_content(iwf: httpx.Client, distance: int, matches: bool) -> None:
-    first = iwf.post("/v1/reports", json=report("A", content=_hashes({"alg": "pdq", "value": PDQ, "quality": 90}))).json()
+def test_pdq_within_31_bits_is_the_same_content(
+    iwf: httpx.Client, distance: int, matches: bool
+) -> None:
+    first = iwf.post(
+        "/v1/reports",
+        json=report("A", content=_hashes({"alg": "pdq", "value": PDQ, "quality": 90})),
+    ).json()
     near = _hashes({"alg": "pdq", "value": _flip(PDQ, distance), "quality": 80})
 
-    second = iwf.post("/v1/reports", json=report("B", url="https://files.example.net/other", content=near)).json()
+    second = iwf.post(
+        "/v1/reports", json=report("B", url="https://files.example.net/other", content=near)
+    ).json()
 
     assert second["content"]["known"] is matches
     if matches:
-        assert second["content"]["match"] == {"alg": "pdq", "distance": distance, "content": first["content"]["id"]}
+        assert second["content"]["match"] == {
+            "alg": "pdq",
+            "distance": distance,
+            "content": first["content"]["id"],
+        }
 
 
 def test_pdq_below_quality_50_never_matches(iwf: httpx.Client) -> None:
-    iwf.post("/v1/reports", json=report("A", content=_hashes({"alg": "pdq", "value": PDQ, "quality": 49})))
+    iwf.post(
+        "/v1/reports",
+        json=report("A", content=_hashes({"alg": "pdq", "value": PDQ, "quality": 49})),
+    )
     near = _hashes({"alg": "pdq", "value": _flip(PDQ, 3), "quality": 90})
 
-    second = iwf.post("/v1/reports", json=report("B", url="https://files.example.net/other", content=near)).json()
+    second = iwf.post(
+        "/v1/reports", json=report("B", url="https://files.example.net/other", content=near)
+    ).json()
 
     assert second["content"]["known"] is False
 
@@ -223,19 +302,68 @@ def test_pdq_below_quality_50_never_matches(iwf: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("url", "hosting_ip", "hosting", "routing"),
     [
-        ("https://files.example.net/x", None, {"ip": "203.0.113.7", "country": "NL", "source": "resolved"}, ("NL-MELDPUNT", "hosting_country")),
-        ("https://a.example/x", "203.0.113.8", {"ip": "203.0.113.8", "country": "NL", "source": "reported"}, ("NL-MELDPUNT", "hosting_country")),
-        ("https://a.example/x", "203.0.113.200", {"ip": "203.0.113.200", "country": "GB", "source": "reported"}, (None, "domestic")),
-        ("https://images.example.de/x", None, {"ip": "198.51.100.20", "country": "DE", "source": "resolved"}, (None, "no_member_hotline")),
-        ("https://nowhere.example.org/x", None, {"ip": None, "country": None, "source": "unresolvable"}, (None, "unresolvable")),
-        ("https://private.example.com/x", None, {"ip": None, "country": None, "source": "unresolvable"}, (None, "unresolvable")),
-        ("https://unmapped.example.com/x", None, {"ip": "192.0.2.99", "country": None, "source": "resolved"}, (None, "unresolvable")),
-        ("https://v6only.example.fr/x", None, {"ip": "2001:db8:fe::1", "country": "FR", "source": "resolved"}, (None, "no_member_hotline")),
-        ("http://[2001:db8:fe::9]/x", None, {"ip": "2001:db8:fe::9", "country": "FR", "source": "resolved"}, (None, "no_member_hotline")),
+        (
+            "https://files.example.net/x",
+            None,
+            {"ip": "203.0.113.7", "country": "NL", "source": "resolved"},
+            ("NL-MELDPUNT", "hosting_country"),
+        ),
+        (
+            "https://a.example/x",
+            "203.0.113.8",
+            {"ip": "203.0.113.8", "country": "NL", "source": "reported"},
+            ("NL-MELDPUNT", "hosting_country"),
+        ),
+        (
+            "https://a.example/x",
+            "203.0.113.200",
+            {"ip": "203.0.113.200", "country": "GB", "source": "reported"},
+            (None, "domestic"),
+        ),
+        (
+            "https://images.example.de/x",
+            None,
+            {"ip": "198.51.100.20", "country": "DE", "source": "resolved"},
+            (None, "no_member_hotline"),
+        ),
+        (
+            "https://nowhere.example.org/x",
+            None,
+            {"ip": None, "country": None, "source": "unresolvable"},
+            (None, "unresolvable"),
+        ),
+        (
+            "https://private.example.com/x",
+            None,
+            {"ip": None, "country": None, "source": "unresolvable"},
+            (None, "unresolvable"),
+        ),
+        (
+            "https://unmapped.example.com/x",
+            None,
+            {"ip": "192.0.2.99", "country": None, "source": "resolved"},
+            (None, "unresolvable"),
+        ),
+        (
+            "https://v6only.example.fr/x",
+            None,
+            {"ip": "2001:db8:fe::1", "country": "FR", "source": "resolved"},
+            (None, "no_member_hotline"),
+        ),
+        (
+            "http://[2001:db8:fe::9]/x",
+            None,
+            {"ip": "2001:db8:fe::9", "country": "FR", "source": "resolved"},
+            (None, "no_member_hotline"),
+        ),
     ],
 )
 def test_hosting_and_routing_follow_section_4_2(
-    iwf: httpx.Client, url: str, hosting_ip: str | None, hosting: dict[str, Any], routing: tuple[str | None, str]
+    iwf: httpx.Client,
+    url: str,
+    hosting_ip: str | None,
+    hosting: dict[str, Any],
+    routing: tuple[str | None, str],
 ) -> None:
     fields = {"hosting_ip": hosting_ip} if hosting_ip else {}
 
@@ -246,9 +374,17 @@ def test_hosting_and_routing_follow_section_4_2(
     assert (body["routing"]["referral"] is not None) == (routing[1] == "hosting_country")
 
 
-def test_a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else(iwf: httpx.Client) -> None:
+def test_a_batch_answers_each_item_in_order_and_one_bad_item_rejects_nothing_else(
+    iwf: httpx.Client,
+) -> None:
     good = report("B1")
-    items = [good, report("B2", url="javascript:x"), good, {**good, "site_type": "forum"}, report("B3", url="https://files.example.net/3")]
+    items = [
+        good,
+        report("B2", url="javascript:x"),
+        good,
+        {**good, "site_type": "forum"},
+        report("B3", url="https://files.example.net/3"),
+    ]
 
     answer = iwf.post("/v1/reports:batch", json={"reports": items})
 
@@ -268,13 +404,22 @@ def test_a_batch_of_1001_is_413_and_an_empty_one_is_422(iwf: httpx.Client) -> No
     assert iwf.get("/v1/reports").json()["items"] == []
 
 
-def test_own_reports_are_listed_with_a_cursor_and_others_are_404(api: Hub, iwf: httpx.Client) -> None:
-    ids = [iwf.post("/v1/reports", json=report(f"L{i}", url=f"https://files.example.net/{i}")).json()["id"] for i in range(5)]
+def test_own_reports_are_listed_with_a_cursor_and_others_are_404(
+    api: Hub, iwf: httpx.Client
+) -> None:
+    ids = [
+        iwf.post("/v1/reports", json=report(f"L{i}", url=f"https://files.example.net/{i}")).json()[
+            "id"
+        ]
+        for i in range(5)
+    ]
     other = api.register("DE-ECO", ["DE"])
 
     seen, cursor = [], None
     while True:
-        page = iwf.get("/v1/reports", params={"limit": 2, **({"after": cursor} if cursor else {})}).json()
+        page = iwf.get(
+            "/v1/reports", params={"limit": 2, **({"after": cursor} if cursor else {})}
+        ).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next"]
         if cursor is None:
@@ -288,6 +433,8 @@ def test_own_reports_are_listed_with_a_cursor_and_others_are_404(api: Hub, iwf: 
 
 
 def test_a_report_with_random_content_never_matches(iwf: httpx.Client) -> None:
-    body = iwf.post("/v1/reports", json=report(content=_hashes({"alg": "sha1", "value": secrets.token_hex(20)}))).json()
+    body = iwf.post(
+        "/v1/reports", json=report(content=_hashes({"alg": "sha1", "value": secrets.token_hex(20)}))
+    ).json()
 
     assert body["content"]["known"] is False and body["content"]["match"] is None
