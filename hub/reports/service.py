@@ -22,10 +22,6 @@ from hub.reports.models import Case, Report
 from hub.reports.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
 from schemas.reports import ReportIn, ReportOut
 
-# A case in one of these states takes no new reports: the URL is free for a new case.
-CLOSING_STATUSES = frozenset({"removed", "content_gone"})
-
-
 @dataclass(frozen=True)
 class Intake:
     """What intake needs besides a session: name resolution, geolocation, PDQ matching."""
