@@ -1,12 +1,13 @@
 """Referrals, cases and status updates (PROTOCOL.md sections 5 and 6)."""
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from schemas.common import CountryCode, HotlineId, OutModel, Timestamp, WireModel
-from schemas.reports import Hosting
+from schemas.reports import CLOCK_SKEW, EARLIEST_OBSERVATION, Hosting
 
 
 class Status(StrEnum):
@@ -25,6 +26,15 @@ class StatusIn(WireModel):
     status: Status
     occurred_at: Timestamp
     country: CountryCode | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("is in the future (5 minutes of clock skew are allowed)")
+        if value < EARLIEST_OBSERVATION:
+            raise ValueError("is before 1996")
+        return value
 
     @model_validator(mode="after")
     def _country_only_with_rerouted(self) -> "StatusIn":
@@ -65,3 +75,23 @@ class CaseOut(OutModel):
 
 class RouteCaseIn(WireModel):
     hotline: HotlineId
+
+
+class CaseStatusChanged(OutModel):
+    """`data` of a `case.status_changed` event, sent to every reporter of the case."""
+
+    case: str
+    referral: str | None  # the case's active referral; null for a domestic or unassigned case
+    status: Status
+    occurred_at: Timestamp
+    previous_status: Status
+    rerouted_from: str | None = None  # set when the change is a reroute: the referral it ended
+
+
+class ReferralRerouted(OutModel):
+    """`data` of a `referral.rerouted` event, sent to the old and the new hotline."""
+
+    case: str
+    referral: str | None  # the referral that was rerouted; null when a domestic case was
+    new_referral: str | None  # null when the case went domestic or to the unassigned queue
+    country: CountryCode

@@ -1,17 +1,83 @@
-"""Referrals a hotline receives (`/v1/referrals`) and the admin's case queue (`/v1/cases`)."""
+"""Referrals a hotline receives (`/v1/referrals`), their status updates, the cases a hotline
+reported and the admin's case queue (`/v1/cases`).
+"""
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 
-from hub.deps import AdminDep, AfterDep, HotlineDep, LimitDep, ReadSession, WriteSession
+from hub.deps import (
+    AdminDep,
+    AfterDep,
+    AnyPrincipal,
+    HotlineDep,
+    LimitDep,
+    ReadSession,
+    WriteSession,
+)
+from hub.errors import Forbidden
 from hub.pagination import page
-from hub.referrals import cases, service
-from schemas.common import Page
-from schemas.referrals import CaseOut, ReferralOut, RouteCaseIn
+from hub.referrals import cases, service, status
+from schemas.common import Page, Problem
+from schemas.referrals import CaseOut, ReferralOut, RouteCaseIn, StatusIn
 
 router = APIRouter(tags=["referrals"])
 IdPath = Annotated[str, Path(max_length=40)]
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """The exact body bytes and the Standard Webhooks headers a status update came with."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+def _header(name: str, description: str) -> Any:
+    return Header(alias=name, description=description)
+
+
+async def _signed_request(
+    request: Request,
+    webhook_id: Annotated[
+        str | None, _header("webhook-id", "Unique per update; a replay of it is not applied")
+    ] = None,
+    webhook_timestamp: Annotated[
+        str | None, _header("webhook-timestamp", "Unix seconds, within 5 minutes of the hub")
+    ] = None,
+    webhook_signature: Annotated[
+        str | None,
+        _header(
+            "webhook-signature",
+            'Space-separated "v1a,<base64 Ed25519 signature over id.timestamp.body>"',
+        ),
+    ] = None,
+) -> SignedRequest:
+    """Required when the hotline has registered keys (PROTOCOL.md sections 2 and 6)."""
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": webhook_timestamp,
+        "webhook-signature": webhook_signature,
+    }
+    # FastAPI has read and cached the body to parse it; the signature covers these bytes.
+    body = await request.body()
+    return SignedRequest(body, {name: value for name, value in headers.items() if value})
+
+
+Signed = Annotated[SignedRequest, Depends(_signed_request)]
+STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing or invalid token or request signature"},
+    404: {"model": Problem, "description": "No such object addressed to the caller"},
+    409: {"model": Problem, "description": "Not on the status graph; `allowed` names the next"},
+}
+
+
+def _request_id(reader: ReadSession, hotline_id: str, signed: SignedRequest) -> str | None:
+    """Checks the hotline's signature (if it registered keys) before anything is applied."""
+    keys = service.public_keys_of(reader, hotline_id)
+    reader.close()
+    return status.verify_signed(hotline_id, keys, signed.headers, signed.body)
 
 
 @router.get("/v1/referrals", response_model=Page[ReferralOut])
@@ -43,4 +109,47 @@ def route_case(case_id: IdPath, body: RouteCaseIn, who: AdminDep, session: Write
     """Routes an unassigned case by hand: a referral to `hotline`, announced as usual."""
     out = cases.route_by_hand(session, case_id, body.hotline, who.subject)
     session.commit()
+    return out
+
+
+@router.post(
+    "/v1/referrals/{referral_id}/status", response_model=ReferralOut, responses=STATUS_RESPONSES
+)
+def post_referral_status(
+    referral_id: IdPath,
+    body: StatusIn,
+    who: HotlineDep,
+    signed: Signed,
+    reader: ReadSession,
+    writer: WriteSession,
+) -> dict:
+    """Moves a referral addressed to the caller along the status graph (PROTOCOL.md 6)."""
+    request_id = _request_id(reader, who.subject, signed)
+    out = status.change_referral_status(writer, referral_id, who.subject, body, request_id)
+    writer.commit()
+    return out
+
+
+@router.get("/v1/cases/{case_id}", response_model=CaseOut)
+def get_case(case_id: IdPath, who: AnyPrincipal, session: ReadSession) -> dict:
+    """A case the caller reported (its status follows the active referral); the admin sees all."""
+    if who.kind not in ("hotline", "admin"):
+        raise Forbidden("needs a hotline or admin token")
+    hotline_id = who.subject if who.kind == "hotline" else None
+    return cases.to_wire(session, service.case_for(session, case_id, hotline_id))
+
+
+@router.post("/v1/cases/{case_id}/status", response_model=CaseOut, responses=STATUS_RESPONSES)
+def post_case_status(
+    case_id: IdPath,
+    body: StatusIn,
+    who: HotlineDep,
+    signed: Signed,
+    reader: ReadSession,
+    writer: WriteSession,
+) -> dict:
+    """Moves a domestic case (no referral: its reporter handles it) along the status graph."""
+    request_id = _request_id(reader, who.subject, signed)
+    out = status.change_case_status(writer, case_id, who.subject, body, request_id)
+    writer.commit()
     return out

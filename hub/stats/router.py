@@ -12,5 +12,6 @@ router = APIRouter(tags=["administration"])
 
 @router.get("/v1/stats")
 def stats(who: AdminDep, session: ReadSession) -> dict[str, Any]:
-    """Counts by hosting country, hotline and status."""
-    return service.counts(session)
+    """Counts by hosting country, hotline and status; time to referral and to removal
+    (p50/p90 in seconds) overall, by hosting country and by hotline (docs/stats.md)."""
+    return service.statistics(session)

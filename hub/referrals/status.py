@@ -1,0 +1,458 @@
+"""The status graph of referrals and domestic cases (PROTOCOL.md section 6) and its moves.
+
+Hotline updates come through `change_referral_status` / `change_case_status` after
+`verify_signed` has checked them; `mark_delivered` is the one move only the hub makes.
+"""
+
+import base64
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import clock, exchange
+from hub.db import insert_ignore
+from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
+from hub.hotlines.service import hotline_for_country, serves
+from hub.ids import new_id
+from hub.referrals import cases
+from hub.referrals.models import Referral, StatusChange
+from hub.referrals.service import open_referral, reporters_of, to_wire
+from hub.reports.models import Case
+from schemas.referrals import CaseStatusChanged, ReferralRerouted, Status, StatusIn
+
+logger = logging.getLogger("hub.referrals")
+
+S = Status
+NEXT: Mapping[Status, tuple[Status, ...]] = {
+    S.pending: (S.delivered,),
+    S.delivered: (S.accepted,),
+    S.accepted: (S.notice_sent, S.law_enforcement_hold, S.not_illegal, S.content_gone, S.rerouted),
+    S.notice_sent: (S.notice_sent, S.removed),
+    S.law_enforcement_hold: (S.notice_sent,),
+    S.removed: (),
+    S.not_illegal: (),
+    S.content_gone: (),
+    S.rerouted: (),
+}
+# A domestic case has nothing to deliver: its reporter moves it from pending to accepted.
+DOMESTIC_NEXT: Mapping[Status, tuple[Status, ...]] = {**NEXT, S.pending: (S.accepted,)}
+HUB_ONLY = frozenset({S.delivered})
+TERMINAL = frozenset(status for status, after in NEXT.items() if not after)
+# These free the case's URL: a new report of it opens a new case linked as `previous`.
+CLOSING = frozenset({S.removed, S.content_gone})
+
+SIGNATURE_TOLERANCE = timedelta(minutes=5)
+# Standard Webhooks: the id and timestamp may not contain "." (they are "."-joined when signed).
+_WEBHOOK_ID = re.compile(r"[\x21-\x2d\x2f-\x7e]{1,200}")
+_WEBHOOK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Rotation needs two or three; the bound keeps a padded header from costing many verifies.
+MAX_SIGNATURES = 8
+
+
+class BadSignature(Unauthenticated):
+    """A hotline with registered keys sent a status update without a valid signature."""
+
+    slug = "bad-signature"
+    title = "Missing or invalid request signature"
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+def allowed_next(current: str, *, domestic: bool) -> list[str]:
+    """The states a hotline may post next, in graph order (`delivered` is the hub's own)."""
+    graph = DOMESTIC_NEXT if domestic else NEXT
+    return [status.value for status in graph[Status(current)] if status not in HUB_ONLY]
+
+
+def verify_signed(
+    hotline_id: str, public_keys: list[str], headers: Mapping[str, str], body: bytes
+) -> str | None:
+    """Checks the Standard Webhooks `v1a` headers of a status update from `hotline_id`.
+
+    Returns the request id (hotline id and webhook-id) that makes a replay harmless, or
+    None for a hotline without keys, whose unsigned requests are taken as they are.
+    """
+    if not public_keys:
+        return None
+    webhook_id = headers.get("webhook-id")
+    timestamp = headers.get("webhook-timestamp")
+    signatures = headers.get("webhook-signature")
+    if not (webhook_id and timestamp and signatures):
+        raise BadSignature(
+            f"'{hotline_id}' has registered keys: send webhook-id, webhook-timestamp and "
+            "webhook-signature (v1a) with every status update"
+        )
+    if not _WEBHOOK_ID.fullmatch(webhook_id):
+        raise BadSignature("webhook-id must be 1..200 printable ASCII characters, without '.'")
+    if not _WEBHOOK_TIMESTAMP.fullmatch(timestamp):
+        raise BadSignature("webhook-timestamp must be integer Unix seconds")
+    skew = abs(clock.utcnow().timestamp() - int(timestamp))
+    if skew > SIGNATURE_TOLERANCE.total_seconds():
+        raise BadSignature("webhook-timestamp is more than 5 minutes away from the hub's clock")
+    message = f"{webhook_id}.{timestamp}.".encode() + body
+    keys = [Ed25519PublicKey.from_public_bytes(base64.b64decode(key)) for key in public_keys]
+    for entry in signatures.split()[:MAX_SIGNATURES]:
+        version, _, encoded = entry.partition(",")
+        if version != "v1a":
+            continue  # other schemes (v1 is HMAC) need a shared secret the hub does not hold
+        try:
+            signature = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            continue
+        for key in keys:
+            try:
+                key.verify(signature, message)
+            except InvalidSignature:
+                continue
+            return f"{hotline_id}:{webhook_id}"
+    raise BadSignature(
+        f"no v1a signature in webhook-signature verifies with a key of '{hotline_id}'"
+    )
+
+
+def change_referral_status(
+    session: Session, referral_id: str, hotline_id: str, update: StatusIn, request_id: str | None
+) -> dict[str, Any]:
+    """Moves a referral addressed to `hotline_id` along the graph; returns it as it is now."""
+    referral = session.get(Referral, referral_id, with_for_update=True)
+    if referral is None or referral.to_hotline != hotline_id:
+        raise NotFound(f"no referral '{referral_id}'")
+    case = _lock_case(session, referral.case_id)
+    if _already_applied(session, request_id, case, referral, update) or (
+        referral.status == update.status and referral.status_at == update.occurred_at
+    ):
+        return to_wire(session, referral, case)
+    _check_move(referral.status, update.status, f"referral '{referral.id}'", domestic=False)
+    _apply(session, case, referral, update, hotline_id, request_id)
+    return to_wire(session, referral, case)
+
+
+def change_case_status(
+    session: Session, case_id: str, hotline_id: str, update: StatusIn, request_id: str | None
+) -> dict[str, Any]:
+    """Moves a domestic case its reporter handles along the graph; returns it as it is now."""
+    case = session.get(Case, case_id)
+    if case is None or hotline_id not in reporters_of(session, case_id):
+        raise NotFound(f"no case '{case_id}'")
+    case = _lock_case(session, case_id)
+    if _already_applied(session, request_id, case, None, update) or _repeats_domestic(
+        session, case, update
+    ):
+        return cases.to_wire(session, case)
+    if not is_domestic(case):
+        where = (
+            f"follows referral '{case.active_referral_id}'"
+            if case.active_referral_id
+            else "waits in the admin's unassigned queue"
+        )
+        raise Conflict(
+            f"case '{case.id}' is not handled domestically: its status {where}",
+            allowed=[],
+            current=case.status,
+        )
+    if hotline_id != case.reporter_id and not serves(
+        session, hotline_id, case.hosting_country or ""
+    ):
+        # A hotline that joined another country's domestic case follows it, not runs it.
+        raise Conflict(
+            f"case '{case.id}' is handled by the reporter whose country hosts it",
+            allowed=[],
+            current=case.status,
+        )
+    _check_move(case.status, update.status, f"case '{case.id}'", domestic=True)
+    _apply(session, case, None, update, hotline_id, request_id)
+    return cases.to_wire(session, case)
+
+
+def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:
+    """Moves a pending referral to `delivered` (first 2xx push or ack); else does nothing.
+
+    Runs in the caller's transaction, also after it took the exchange lock (delivery marks
+    several at once): no transaction holding a pending referral's row waits for that lock.
+    """
+    current = session.scalar(select(Referral.status).where(Referral.id == referral_id))
+    if current is None:
+        logger.warning("mark_delivered: no referral %s", referral_id)
+        return
+    if current != S.pending:
+        return
+    referral = session.get(Referral, referral_id, with_for_update=True)
+    assert referral is not None
+    if referral.status != S.pending:
+        return  # another process delivered it between our read and our lock
+    case = _lock_case(session, referral.case_id)
+    previous = case.status
+    _insert_change(session, case.id, referral.id, S.delivered, at, "hub", None)
+    referral.status = S.delivered.value
+    referral.delivered_at = referral.status_at = at
+    if case.active_referral_id == referral.id:
+        case.status = S.delivered.value
+    session.flush()
+    exchange.log(
+        session,
+        "referral.delivered",
+        actor="hub",
+        subject=to_wire(session, referral, case),
+        case=case.id,
+        referral=referral.id,
+        to=referral.to_hotline,
+        country=case.hosting_country,
+        status=S.delivered.value,
+        **{"from": case.reporter_id},
+    )
+    if case.active_referral_id == referral.id:
+        _tell_reporters(session, case, referral.id, at, previous)
+
+
+def is_domestic(case: Case) -> bool:
+    return case.routing_reason == "domestic" and case.active_referral_id is None
+
+
+def _lock_case(session: Session, case_id: str) -> Case:
+    # FOR NO KEY UPDATE: reports joining the case (a key-share lock via its foreign key)
+    # are not blocked by a status change that leaves the case's keys alone.
+    case = session.get(Case, case_id, with_for_update={"key_share": True})
+    if case is None:
+        raise NotFound(f"no case '{case_id}'")
+    return case
+
+
+def _already_applied(
+    session: Session,
+    request_id: str | None,
+    case: Case,
+    referral: Referral | None,
+    update: StatusIn,
+) -> bool:
+    """True when this signed request was applied before; a webhook-id is good for one update."""
+    if request_id is None:
+        return False
+    change = session.scalar(select(StatusChange).where(StatusChange.request_id == request_id))
+    if change is None:
+        return False
+    if (
+        change.case_id == case.id
+        and change.referral_id == (referral.id if referral else None)
+        and change.status == update.status
+        and change.occurred_at == update.occurred_at
+    ):
+        return True
+    raise Conflict(
+        "this webhook-id was already used for a different status update; send a new one",
+        errors=[field_error(["header", "webhook-id"], "already used")],
+    )
+
+
+def _repeats_domestic(session: Session, case: Case, update: StatusIn) -> bool:
+    last = session.scalar(
+        select(StatusChange)
+        .where(StatusChange.case_id == case.id, StatusChange.referral_id.is_(None))
+        .order_by(StatusChange.seq.desc())
+        .limit(1)
+    )
+    if last is None or last.status != update.status or last.occurred_at != update.occurred_at:
+        return False
+    # A rerouted domestic case has moved on to its new route, so its status is no longer it.
+    return case.status == update.status or update.status is S.rerouted
+
+
+def _check_move(current: str, target: Status, subject: str, *, domestic: bool) -> None:
+    allowed = allowed_next(current, domestic=domestic)
+    if target in allowed:
+        return
+    if Status(current) in TERMINAL:
+        after = f"'{current}' is final: no status may follow it"
+    elif allowed:
+        after = "allowed next: " + ", ".join(allowed)
+    else:
+        after = "the hub sets 'delivered' on the first 2xx push or ack; 'accepted' may follow"
+    raise Conflict(
+        f"{subject} is '{current}'; it cannot move to '{target.value}' ({after})",
+        allowed=allowed,
+        current=current,
+    )
+
+
+def _insert_change(
+    session: Session,
+    case_id: str,
+    referral_id: str | None,
+    status: Status,
+    at: datetime,
+    actor: str,
+    request_id: str | None,
+) -> None:
+    claimed = insert_ignore(
+        session,
+        StatusChange,
+        {
+            "case_id": case_id,
+            "referral_id": referral_id,
+            "status": status.value,
+            "occurred_at": at,
+            "recorded_at": clock.utcnow(),
+            "actor": actor,
+            "request_id": request_id,
+        },
+        ["request_id"],
+        returning=[StatusChange.seq],
+    ).scalar()
+    if claimed is None:
+        # The same webhook-id won a race on another referral or case: this one is refused.
+        raise Conflict(
+            "this webhook-id was already used for a different status update; send a new one",
+            errors=[field_error(["header", "webhook-id"], "already used")],
+        )
+
+
+def _apply(
+    session: Session,
+    case: Case,
+    referral: Referral | None,
+    update: StatusIn,
+    actor: str,
+    request_id: str | None,
+) -> None:
+    status, at = update.status, update.occurred_at
+    previous = case.status
+    if status is S.rerouted:
+        assert update.country is not None  # StatusIn requires it with `rerouted`
+        _reroute(session, case, referral, update.country, at, actor, request_id, previous)
+        return
+    _insert_change(
+        session, case.id, referral.id if referral else None, status, at, actor, request_id
+    )
+    if referral is not None:
+        referral.status = status.value
+        referral.status_at = at
+        if status is S.removed:
+            referral.removed_at = at
+    follows = referral is None or case.active_referral_id == referral.id
+    if follows:
+        case.status = status.value
+    if status in CLOSING:
+        case.open_url_hash = None
+        case.closed_at = at
+    # The case row's key (open_url_hash) changes before the exchange lock is taken below.
+    session.flush()
+    fields = {
+        "case": case.id,
+        "to": referral.to_hotline if referral else None,
+        "from": case.reporter_id,
+        "country": case.hosting_country,
+        "status": status.value,
+    }
+    if referral is not None:
+        exchange.log(
+            session,
+            "referral.status",
+            actor=actor,
+            subject=to_wire(session, referral, case),
+            referral=referral.id,
+            **fields,
+        )
+    else:
+        exchange.log(
+            session, "case.status", actor=actor, subject=cases.to_wire(session, case), **fields
+        )
+    if follows:
+        _tell_reporters(session, case, referral.id if referral else None, at, previous)
+
+
+def _reroute(
+    session: Session,
+    case: Case,
+    old: Referral | None,
+    country: str,
+    at: datetime,
+    actor: str,
+    request_id: str | None,
+    previous: str,
+) -> None:
+    """Ends `old` (or the domestic handling) and routes the case to `country` instead."""
+    domestic = serves(session, case.reporter_id, country)
+    hotline = None if domestic else hotline_for_country(session, country)
+    if old is None and domestic:
+        raise Invalid(
+            [field_error(["body", "country"], f"the case is already handled by you in {country}")]
+        )
+    if old is not None and hotline == old.to_hotline:
+        raise Invalid(
+            [field_error(["body", "country"], f"'{hotline}' is the hotline for {country} itself")]
+        )
+    _insert_change(session, case.id, old.id if old else None, S.rerouted, at, actor, request_id)
+    if old is not None:
+        old.status = S.rerouted.value
+        old.status_at = at
+    # The hotline's finding overrides the geolocation: stats and the admin's queue use it.
+    case.hosting_country = country
+    case.active_referral_id = None
+    case.status = S.pending.value
+    case.unassigned = hotline is None and not domestic
+    case.routing_reason = (
+        "domestic" if domestic else "hosting_country" if hotline else "no_member_hotline"
+    )
+    session.flush()
+    new_referral_id = new_id("ref") if hotline else None
+    exchange.log(
+        session,
+        "referral.rerouted",
+        actor=actor,
+        subject=to_wire(session, old, case) if old else cases.to_wire(session, case),
+        case=case.id,
+        referral=old.id if old else None,
+        to=hotline,
+        country=country,
+        status=S.rerouted.value,
+        **{"from": case.reporter_id},
+    )
+    if hotline is not None:
+        open_referral(
+            session,
+            case,
+            hotline,
+            actor="hub",
+            referral_id=new_referral_id,
+            rerouted_from=old.id if old else None,
+        )
+    recipients = [h for h in (old.to_hotline if old else None, hotline) if h is not None]
+    if recipients:
+        data = ReferralRerouted(
+            case=case.id,
+            referral=old.id if old else None,
+            new_referral=new_referral_id,
+            country=country,
+        )
+        exchange.notify(session, "referral.rerouted", recipients, data.model_dump(mode="json"))
+    _tell_reporters(
+        session, case, new_referral_id, at, previous, rerouted_from=old.id if old else None
+    )
+
+
+def _tell_reporters(
+    session: Session,
+    case: Case,
+    referral_id: str | None,
+    at: datetime,
+    previous: str,
+    rerouted_from: str | None = None,
+) -> None:
+    data = CaseStatusChanged(
+        case=case.id,
+        referral=referral_id,
+        status=Status(case.status),
+        occurred_at=at,
+        previous_status=Status(previous),
+        rerouted_from=rerouted_from,
+    )
+    exchange.notify(
+        session, "case.status_changed", reporters_of(session, case.id), data.model_dump(mode="json")
+    )
