@@ -14,11 +14,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
-from hub import problems
+from hub import openapi, problems
 from hub.auth.router import router as tokens_router
+from hub.delivery.router import router as delivery_router
+from hub.delivery.worker import deliver_in_process
 from hub.errors import HubError, Unavailable
 from hub.hotlines.router import router as hotlines_router
 from hub.limits import BodyLimits
+from hub.log.checkpointer import sign_checkpoints
+from hub.log.router import router as log_router
 from hub.migrate import upgrade
 from hub.referrals.router import router as referrals_router
 from hub.reports.router import router as reports_router
@@ -33,7 +37,10 @@ BackgroundJob = Callable[[HubState, threading.Event], None]
 
 
 def background_jobs(state: HubState) -> list[BackgroundJob]:
-    return []
+    jobs: list[BackgroundJob] = [sign_checkpoints]
+    if state.settings.runs_inprocess_worker:
+        jobs.append(deliver_in_process)
+    return jobs
 
 
 @asynccontextmanager
@@ -72,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimits)
     for router in (tokens_router, hotlines_router, reports_router, referrals_router, stats_router):
         app.include_router(router)
+    app.include_router(log_router)
+    app.include_router(delivery_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:
@@ -84,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise Unavailable("the database is not reachable") from None
         return JSONResponse({"status": "ok"})
 
+    openapi.install(app)
     return app

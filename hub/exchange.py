@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from hub.delivery import outbox
+from hub.log import storage
+
 _EXCHANGE_LOCK = 0x48554232  # "HUB2"
 
 
@@ -30,12 +33,16 @@ def hold_lock(session: Session) -> None:
 
 
 def log(session: Session, type: str, *, actor: str, subject: Any, **fields: str | None) -> None:
-    """Appends one leaf: `type`, `actor`, the non-empty `fields`, and the digest of `subject`."""
+    """Appends one leaf: `type`, `actor`, the non-empty `fields`, and the digest of `subject`.
+
+    Field names and values are checked against the leaf schema (docs/log.md): an unknown
+    field, a URL or anything shaped like a content hash raises `LeafRejected`.
+    """
     hold_lock(session)
-    # The leaf itself is written by the log domain (hub/log/service.py).
+    storage.append(session, type, actor=actor, subject=subject, fields=fields)
 
 
 def notify(session: Session, type: str, recipients: Iterable[str], data: dict[str, Any]) -> None:
-    """Writes one event of `type` carrying `data` for each recipient hotline."""
+    """Writes one signed event of `type` carrying `data` for each recipient hotline."""
     hold_lock(session)
-    # The events themselves are written by the delivery domain (hub/delivery/outbox.py).
+    outbox.write_events(session, type, recipients, data)

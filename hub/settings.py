@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_ADMIN_TOKEN_LENGTH = 32
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     rate_limit_per_second: Annotated[float, Field(ge=0)] = 50.0
     rate_limit_burst: Annotated[int, Field(ge=1)] = 500
     inprocess_worker: bool | None = None
+    # Delivery (docs/delivery.md): webhook timeouts in seconds, how long a claimed event
+    # stays leased to one worker, how often an idle worker looks for due events, and how
+    # many pushes one worker has in flight.
+    webhook_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    webhook_timeout: Annotated[float, Field(gt=0, le=120)] = 10.0
+    delivery_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    delivery_poll_interval: Annotated[float, Field(gt=0, le=10)] = 0.05
+    delivery_concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
     log_level: str = "INFO"
 
     @field_validator("admin_token")
@@ -40,6 +48,13 @@ class Settings(BaseSettings):
                 f"HUB_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
             )
         return token
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_push(self) -> "Settings":
+        # A lease shorter than a push would let a second worker push the same event.
+        if self.delivery_lease_seconds <= self.webhook_timeout:
+            raise ValueError("HUB_DELIVERY_LEASE_SECONDS must be longer than HUB_WEBHOOK_TIMEOUT")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +69,32 @@ def write_key(path: Path, key: Ed25519PrivateKey) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(temporary, path)
+
+
+class KeyRing:
+    """The hub key as its file holds it now: `current()` re-reads the file when
+    `admin rotate-key` has replaced it, so running processes sign with the new key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._key = load_or_create(path)
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def current(self) -> HubKey:
+        stamp = self._stat()
+        # A vanished file keeps the key in memory: only a replaced file means a rotation.
+        if stamp is None or stamp == self._stamp:
+            return self._key
+        with self._lock:
+            if stamp != self._stamp:
+                self._key = load_or_create(self.path)
+                self._stamp = stamp
+            return self._key

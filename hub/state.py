@@ -7,13 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hub.db import Database
-from hub.delivery.targets import webhook_checker
+from hub.delivery.signer import attach_keyring
+from hub.delivery.targets import WebhookTargets
 from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
 from hub.matching.service import PdqIndex
 from hub.ratelimit import RateLimiter
 from hub.reports.service import Intake
 from hub.settings import Settings
+from hub.signing import HubKey, KeyRing
 
 
 @dataclass
@@ -23,8 +25,14 @@ class HubState:
     intake: Intake
     rate_limiter: RateLimiter
     webhook_check: Callable[[str], str | None]
+    key: HubKey
+    keyring: KeyRing
     admin_token_hash: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
+
+    def current_key(self) -> HubKey:
+        """The key to sign with now: `key` as it was at start, unless rotated since."""
+        return self.keyring.current()
 
 
 def build_state(settings: Settings) -> HubState:
@@ -39,12 +47,17 @@ def build_state(settings: Settings) -> HubState:
         pdq_index=PdqIndex(database),
         pdq_threshold=settings.pdq_threshold,
     )
+    keyring = KeyRing(settings.signing_key_path)
+    # Events are signed inside whatever session writes them: the ring rides on the engine.
+    attach_keyring(database.engine, keyring)
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     return HubState(
         settings=settings,
         database=database,
         intake=intake,
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
-        webhook_check=webhook_checker(settings.allow_private_webhooks),
+        webhook_check=WebhookTargets.from_settings(settings).check,
+        key=keyring.current(),
+        keyring=keyring,
         admin_token_hash=hash_token(admin) if admin else None,
     )

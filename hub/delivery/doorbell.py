@@ -1,0 +1,75 @@
+"""Wakes idle workers when new events commit, so a push need not wait for the next poll:
+in-process after the writing session commits, and across processes by PostgreSQL NOTIFY.
+
+Polling stays the safety net; a missed ring only costs one poll interval.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger("hub.delivery")
+
+CHANNEL = "hub_events"
+_WRITTEN = "hub.delivery.events_written"
+_listeners: list[Callable[[], None]] = []
+_lock = threading.Lock()
+
+
+def announce(session: Session) -> None:
+    """Called by the outbox in the writing transaction; rings once that commits."""
+    session.info[_WRITTEN] = True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_WRITTEN, False):
+        ring()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+def ring() -> None:
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener()
+
+
+def subscribe(listener: Callable[[], None]) -> Callable[[], None]:
+    """Calls `listener` on every ring; returns the function that unsubscribes it."""
+    with _lock:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _lock:
+            _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def listen_postgres(database_url: str, stop: threading.Event) -> None:
+    """Rings on every NOTIFY from other processes until `stop` is set (run in a thread)."""
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                connection.execute(f"LISTEN {CHANNEL}")
+                while not stop.is_set():
+                    for _ in connection.notifies(timeout=0.5, stop_after=1):
+                        ring()
+        except psycopg.Error as exc:
+            logger.warning(
+                "event notifications lost; polling only", extra={"error": type(exc).__name__}
+            )
+            stop.wait(5)

@@ -1,0 +1,52 @@
+"""The outbox table: one signed event per recipient hotline, with its push state.
+
+`next_attempt_at` is set only while a push is due or leased; NULL means nothing to push.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, text
+from sqlmodel import Field, SQLModel
+
+from hub.db import UtcDateTime
+
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+
+
+class Event(SQLModel, table=True):
+    """An event as it was signed once at creation, and how far its push has got.
+
+    `body` holds the exact bytes pushed (JCS of id, type, created_at, data); `seq` is the
+    pull cursor, allocated under the exchange lock so it follows commit order.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_recipient_seq", "recipient", "seq"),
+        Index("ix_events_state_seq", "state", "seq"),
+        Index(
+            "ix_events_due",
+            "next_attempt_at",
+            postgresql_where=text("next_attempt_at IS NOT NULL"),
+            sqlite_where=text("next_attempt_at IS NOT NULL"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    type: str = Field(max_length=40)
+    recipient: str = Field(max_length=19)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+    signature: str = Field(max_length=100)
+    state: str = Field(default=PENDING, max_length=16)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    retry_from: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    last_error: str | None = Field(default=None, max_length=200)
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))

@@ -1,0 +1,68 @@
+"""The transactional outbox: events written, signed once, in the transaction of the change
+they announce; what the worker pushes and the pull feed serves is exactly these bytes.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+import rfc8785
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from hub import clock
+from hub.delivery import doorbell, signer
+from hub.delivery.models import PENDING, Event
+from hub.hotlines.models import Hotline
+from hub.ids import new_id
+from schemas.common import format_timestamp
+
+
+def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) -> bytes:
+    """RFC 8785 form of the event, so a puller can rebuild the signed bytes from the JSON."""
+    return rfc8785.dumps({"id": event_id, "type": type, "created_at": created_at, "data": data})
+
+
+def write_events(
+    session: Session, type: str, recipients: Iterable[str], data: dict[str, Any]
+) -> list[str]:
+    """One event per recipient; returns their ids. The caller holds the exchange lock.
+
+    Recipients without a webhook get pull-only events: nothing is scheduled to push.
+    """
+    recipients = list(dict.fromkeys(recipients))
+    if not recipients:
+        return []
+    key = signer.key_of(session)
+    now = clock.utcnow()
+    created_at = format_timestamp(now)
+    timestamp = int(now.timestamp())
+    with_webhook = set(
+        session.scalars(
+            select(Hotline.id).where(Hotline.id.in_(recipients), Hotline.webhook_url.is_not(None))
+        )
+    )
+    # Under the exchange lock no other writer can take the next number before we commit.
+    last_seq = session.scalar(select(func.max(Event.seq))) or 0
+    rows = []
+    for offset, recipient in enumerate(recipients, start=1):
+        event_id = new_id("evt")
+        body = event_body(event_id, type, created_at, data)
+        rows.append(
+            {
+                "id": event_id,
+                "seq": last_seq + offset,
+                "type": type,
+                "recipient": recipient,
+                "created_at": now,
+                "body": body,
+                "timestamp": timestamp,
+                "signature": signer.sign(key, event_id, timestamp, body),
+                "state": PENDING,
+                "attempts": 0,
+                "retry_from": now,
+                "next_attempt_at": now if recipient in with_webhook else None,
+            }
+        )
+    session.execute(insert(Event), rows)
+    doorbell.announce(session)
+    return [row["id"] for row in rows]

@@ -1,0 +1,57 @@
+"""The pull feed of a hotline's events (`/v1/events`) and the admin's view of pushes
+(`/v1/deliveries`): thin routes over hub.delivery.service.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from hub.delivery import service
+from hub.deps import AdminDep, AfterDep, HotlineDep, LimitDep, ReadSession, WriteSession
+from hub.pagination import page
+from schemas.common import Page
+from schemas.events import AckIn, AckOut, DeliveryOut, DeliveryState, EventOut
+
+router = APIRouter()
+EventPath = Annotated[str, Path(max_length=40)]
+
+
+@router.get("/v1/events", response_model=Page[EventOut], tags=["events"])
+def pull(who: HotlineDep, session: ReadSession, limit: LimitDep, after: AfterDep) -> dict:
+    """The caller's events in hub order, each with the signature it was pushed with.
+
+    `next` is the cursor after the last item; it is null only when there was nothing new.
+    """
+    events = service.feed(session, who.subject, service.parse_cursor(after), limit)
+    return service.feed_page(events)
+
+
+@router.post("/v1/events/ack", response_model=AckOut, tags=["events"])
+def ack(body: AckIn, who: HotlineDep, session: WriteSession) -> AckOut:
+    """Marks the caller's events delivered; ids that are not the caller's are ignored."""
+    acknowledged = service.ack(session, who.subject, body.ids)
+    session.commit()
+    return AckOut(acknowledged=acknowledged)
+
+
+@router.get("/v1/deliveries", response_model=Page[DeliveryOut], tags=["administration"])
+def deliveries(
+    who: AdminDep,
+    session: ReadSession,
+    limit: LimitDep,
+    after: AfterDep,
+    state: Annotated[DeliveryState, Query()] = "dead",
+) -> dict:
+    """Pushes by state, oldest first: `dead` lists events that could not be pushed."""
+    events = service.deliveries(session, state, service.parse_cursor(after), limit)
+    listed = page(events, limit, lambda event: str(event.seq))
+    return {"items": [service.to_delivery(e) for e in events], "next": listed["next"]}
+
+
+@router.post("/v1/deliveries/{event_id}/retry", response_model=DeliveryOut, tags=["administration"])
+def retry(event_id: EventPath, who: AdminDep, session: WriteSession) -> dict:
+    """Puts an event back in line for a push now, with its attempts reset."""
+    event = service.retry(session, event_id)
+    out = service.to_delivery(event)
+    session.commit()
+    return out

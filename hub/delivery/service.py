@@ -1,0 +1,136 @@
+"""The pull feed and acks of a hotline's own events, and the admin's dead letters.
+
+A hotline only ever sees or acknowledges events addressed to it; other ids count as absent.
+"""
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub import clock
+from hub.delivery.models import DELIVERED, PENDING, Event
+from hub.errors import Conflict, HubError, Invalid, NotFound, field_error
+from hub.referrals.status import mark_delivered
+
+logger = logging.getLogger("hub.delivery")
+
+
+def parse_cursor(after: str | None) -> int:
+    """Event cursors are the events' sequence numbers, as decimal strings."""
+    if after is None:
+        return 0
+    if not after.isdigit() or len(after) > 19:
+        raise Invalid([field_error(["query", "after"], "is not a cursor this list gave out")])
+    return int(after)
+
+
+def feed(session: Session, hotline_id: str, after: int, limit: int) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.recipient == hotline_id, Event.seq > after)
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def to_pulled(event: Event) -> dict[str, Any]:
+    """The stored (signed) JSON, with the signature and timestamp that were pushed."""
+    item = json.loads(event.body)
+    item["signature"] = event.signature
+    item["timestamp"] = event.timestamp
+    return item
+
+
+def feed_page(events: Sequence[Event]) -> dict[str, Any]:
+    """A page of the feed; `next` is where to resume, null only when nothing new was there."""
+    cursor = str(events[-1].seq) if events else None
+    return {"items": [to_pulled(e) for e in events], "next": cursor}
+
+
+def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:
+    """Marks the caller's events among `ids` delivered; returns how many were the caller's."""
+    now = clock.utcnow()
+    # Event rows are locked in id order before any referral is touched, as the worker does,
+    # so two acks, or an ack and a worker, never wait on each other in a circle.
+    mine = session.execute(
+        select(Event.id, Event.type, Event.body, Event.state)
+        .where(Event.id.in_(sorted(set(ids))), Event.recipient == hotline_id)
+        .order_by(Event.id)
+        .with_for_update()
+    ).all()
+    fresh = [row for row in mine if row.state != DELIVERED]
+    if fresh:
+        session.execute(
+            update(Event)
+            .where(Event.id.in_([row.id for row in fresh]))
+            .values(state=DELIVERED, delivered_at=now, next_attempt_at=None, lease_until=None),
+            execution_options={"synchronize_session": False},
+        )
+        for row in fresh:
+            announce_delivery(session, row.type, row.body, now)
+    return len(mine)
+
+
+def announce_delivery(session: Session, event_type: str, body: bytes, at: datetime) -> None:
+    """A delivered `referral.created` moves its referral from pending to delivered."""
+    if event_type != "referral.created":
+        return
+    referral_id = json.loads(body)["data"]["id"]
+    try:
+        with session.begin_nested():
+            mark_delivered(session, referral_id, at)
+    except HubError as exc:
+        # The event is delivered whatever the referral's state: never push it again for this.
+        logger.warning(
+            "referral not marked delivered",
+            extra={"referral": referral_id, "problem": type(exc).__name__},
+        )
+
+
+def deliveries(session: Session, state: str, after: int, limit: int) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.state == state, Event.seq > after)
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def to_delivery(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "recipient": event.recipient,
+        "state": event.state,
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "created_at": event.created_at,
+        "next_attempt_at": event.next_attempt_at if event.state == PENDING else None,
+        "delivered_at": event.delivered_at,
+    }
+
+
+def retry(session: Session, event_id: str) -> Event:
+    """Puts a dead (or waiting) event back in line now, with a fresh retry window."""
+    event = session.get(Event, event_id, with_for_update=True)
+    if event is None:
+        raise NotFound(f"no event '{event_id}'")
+    if event.state == DELIVERED:
+        raise Conflict(f"event '{event_id}' was delivered; it stays pullable")
+    now = clock.utcnow()
+    event.state = PENDING
+    event.attempts = 0
+    event.retry_from = now
+    event.next_attempt_at = now
+    event.lease_owner = None
+    event.lease_until = None
+    event.last_error = None
+    session.flush()
+    return event

@@ -1,0 +1,216 @@
+"""The delivery worker: claims due events, pushes them concurrently, records each outcome.
+
+`python -m hub worker` runs `run_forever`; `serve` runs `deliver_in_process` as a job.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from hub.delivery import doorbell, leases
+from hub.delivery.leases import Claimed
+from hub.delivery.sender import PushResult, Sender
+from hub.delivery.targets import WebhookTargets
+from hub.ids import new_id
+from hub.migrate import upgrade
+from hub.settings import Settings
+from hub.state import HubState, build_state
+
+logger = logging.getLogger("hub.delivery")
+
+# Pushes to one hotline at once per worker, so a slow receiver cannot take every slot.
+PER_RECIPIENT = 8
+# How long a stopping worker lets pushes in flight finish before giving their leases back.
+STOP_GRACE = 5.0
+# Outcomes recorded at once: PostgreSQL overlaps their round trips; SQLite has one writer.
+RECORDERS = {"postgresql": 4}
+
+
+class Worker:
+    """One worker: a lease owner id, a connection pool and a bounded number of pushes."""
+
+    def __init__(self, state: HubState, owner: str | None = None) -> None:
+        settings = state.settings
+        self.database = state.database
+        self.owner = owner or f"{socket.gethostname()[:24]}-{os.getpid()}-{new_id('wrk')[-6:]}"
+        self.capacity = settings.delivery_concurrency
+        self.lease = timedelta(seconds=settings.delivery_lease_seconds)
+        self.poll_interval = settings.delivery_poll_interval
+        self.sender = Sender(
+            WebhookTargets.from_settings(settings),
+            connect_timeout=settings.webhook_connect_timeout,
+            total_timeout=settings.webhook_timeout,
+            max_connections=self.capacity,
+        )
+        self._in_flight: dict[asyncio.Task[PushResult], Claimed] = {}
+        self._recording: set[asyncio.Task[None]] = set()
+        recorders = RECORDERS.get(self.database.dialect, 1)
+        self._recorders = ThreadPoolExecutor(recorders, thread_name_prefix="hub-delivery-record")
+        self._wake = asyncio.Event()
+
+    async def run(self, stop: threading.Event) -> None:
+        """Works until `stop` is set, then lets pushes in flight finish or hands them back."""
+        logger.info("delivery worker started", extra={"owner": self.owner})
+        loop = asyncio.get_running_loop()
+        unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
+        listener = self._listen_for_notifications(stop)
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                await self._record_finished()
+                free = self.capacity - len(self._in_flight)
+                claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
+                for item in claimed:
+                    task = asyncio.create_task(self.sender.push(item.webhook_url, item.event))
+                    self._in_flight[task] = item
+                if claimed and len(claimed) == free:
+                    continue  # a full batch: more may be waiting
+                await self._idle()
+        finally:
+            unsubscribe()
+            await self._drain()
+            await self.sender.aclose()
+            if listener is not None:
+                listener.join(timeout=2)
+            logger.info("delivery worker stopped", extra={"owner": self.owner})
+
+    async def _idle(self) -> None:
+        """Until a push finishes, new events are announced, or the poll interval is up."""
+        rung = asyncio.create_task(self._wake.wait())
+        await asyncio.wait(
+            {*self._in_flight, rung},
+            timeout=self.poll_interval,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        rung.cancel()
+
+    def _listen_for_notifications(self, stop: threading.Event) -> threading.Thread | None:
+        if self.database.dialect != "postgresql":
+            return None
+        thread = threading.Thread(
+            target=doorbell.listen_postgres,
+            args=(self.database.settings.database_url, stop),
+            name="hub-delivery-listen",
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
+    def _claim(self, limit: int) -> list[Claimed]:
+        counts = Counter(item.recipient for item in self._in_flight.values())
+        busy = [recipient for recipient, count in counts.items() if count >= PER_RECIPIENT]
+        if self.database.dialect == "sqlite":
+            # A read first: an idle poll must not take SQLite's one write lock.
+            with self.database.session(write=False) as session:
+                if not leases.any_due(session):
+                    return []
+        with self.database.transaction() as session:
+            return leases.claim(session, self.owner, limit, self.lease, busy)
+
+    async def _record_finished(self) -> None:
+        finished = [task for task in self._in_flight if task.done()]
+        if not finished:
+            return
+        outcomes = [(self._in_flight.pop(task), _result_of(task)) for task in finished]
+        # A delivered referral takes the exchange lock until its commit: one transaction
+        # each keeps that lock short; all other outcomes share one transaction.
+        alone, together = [], []
+        for item, result in outcomes:
+            referral = result.delivered and item.type == "referral.created"
+            (alone if referral else together).append((item, result))
+        loop = asyncio.get_running_loop()
+        for group in [together, *([outcome] for outcome in alone)]:
+            if group:
+                # Recorded behind the loop's back: claims and pushes go on meanwhile.
+                recording = asyncio.ensure_future(
+                    loop.run_in_executor(self._recorders, self._record, group)
+                )
+                self._recording.add(recording)
+                recording.add_done_callback(self._recording.discard)
+
+    def _record(self, outcomes: list[tuple[Claimed, PushResult]]) -> None:
+        try:
+            with self.database.transaction() as session:
+                states = leases.record(session, self.owner, outcomes)
+        except Exception:
+            if len(outcomes) > 1:
+                # One bad outcome must not hold the others back: write them one by one.
+                for outcome in outcomes:
+                    self._record([outcome])
+                return
+            # The lease runs out and the event is pushed again: at least once, never lost.
+            logger.exception("could not record a push", extra={"event": outcomes[0][0].event.id})
+            return
+        for (item, result), state in zip(outcomes, states, strict=True):
+            logger.info(
+                "event pushed" if result.delivered else "push failed",
+                extra={
+                    "event": item.event.id,
+                    "type": item.type,
+                    "hotline": item.recipient,
+                    "state": state,
+                    "error": result.error,
+                },
+            )
+
+    async def _drain(self) -> None:
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=STOP_GRACE)
+        unfinished = [task for task in self._in_flight if not task.done()]
+        ids = [self._in_flight.pop(task).event.id for task in unfinished]
+        for task in unfinished:
+            task.cancel()
+        await self._record_finished()
+        if self._recording:
+            await asyncio.wait(self._recording)
+        self._recorders.shutdown()
+        if not unfinished:
+            return
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        await asyncio.to_thread(self._release, ids)
+
+    def _release(self, ids: list[str]) -> None:
+        try:
+            with self.database.transaction() as session:
+                leases.release(session, self.owner, ids)
+        except Exception:
+            logger.exception("could not give leases back; they run out by themselves")
+
+
+def _result_of(task: "asyncio.Task[PushResult]") -> PushResult:
+    if task.cancelled():
+        return PushResult(False, "cancelled")
+    if task.exception() is not None:
+        logger.error("push crashed", exc_info=task.exception())
+        return PushResult(False, "internal error")
+    return task.result()
+
+
+def deliver_in_process(state: HubState, stop: threading.Event) -> None:
+    """The background job `serve` runs on the embedded default (HUB_INPROCESS_WORKER)."""
+    asyncio.run(Worker(state).run(stop))
+
+
+def run_forever(settings: Settings) -> int:
+    """`python -m hub worker`: migrates, then delivers until SIGTERM or SIGINT."""
+    state = build_state(settings)
+    upgrade(state.database.engine)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logger.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        asyncio.run(Worker(state).run(stop))
+    finally:
+        state.database.dispose()
+    return 0

@@ -1,0 +1,151 @@
+"""The hub's signing keys over time: recorded as they come into use, published as a JWKS
+with their signed-note and webhook forms, and rotated by `python -m hub admin rotate-key`."""
+
+import base64
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub import clock, exchange
+from hub.db import Database, insert_ignore
+from hub.log import signer
+from hub.log.models import HubKeyRecord
+from hub.log.note import verifier_key
+from hub.settings import Settings
+from hub.signing import HubKey, b64url, jwk_thumbprint, load_or_create, write_key
+from schemas.common import format_timestamp
+
+_keys = HubKeyRecord.__table__
+
+
+class RetiredKey(RuntimeError):
+    """The key about to sign was rotated out: the key file has changed since it was read."""
+
+
+def record(session: Session, key: HubKey, now: datetime) -> None:
+    """Remembers `key` as used from `now` on, unless it is already known."""
+    insert_ignore(
+        session,
+        _keys,
+        {"kid": key.kid, "public_key": key.public_bytes, "created_at": now},
+        ["kid"],
+    )
+
+
+def ensure_signing(session: Session, key: HubKey) -> None:
+    """Records `key` on its first use; raises `RetiredKey` if it has been rotated out."""
+    row = session.execute(select(_keys.c.retired_at).where(_keys.c.kid == key.kid)).first()
+    if row is None:
+        record(session, key, clock.utcnow())
+    elif row.retired_at is not None:
+        raise RetiredKey(f"key {key.kid} was retired at {format_timestamp(row.retired_at)}")
+
+
+def jwk(
+    public_key: bytes, origin: str, created_at: datetime, retired_at: datetime | None
+) -> dict[str, Any]:
+    """One JWKS entry: the RFC 8037 OKP key, plus the forms the note and webhook verifiers take."""
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(public_key),
+        "kid": jwk_thumbprint(public_key),
+        "use": "sig",
+        "alg": "EdDSA",
+        "note_verifier_key": verifier_key(origin, public_key),
+        "webhook_public_key": "whpk_" + base64.b64encode(public_key).decode("ascii"),
+        "created_at": created_at,
+        "not_after": retired_at,
+    }
+
+
+def published(session: Session, current: HubKey, origin: str) -> list[dict[str, Any]]:
+    """Every key the hub has signed with: keys in use first, then retired ones, newest first."""
+    rows = session.execute(select(_keys)).all()
+    entries = [jwk(bytes(r.public_key), origin, r.created_at, r.retired_at) for r in rows]
+    if all(entry["kid"] != current.kid for entry in entries):
+        # The checkpointer records a new key within a poll; until then it is still ours.
+        entries.append(jwk(current.public_bytes, origin, clock.utcnow(), None))
+    entries.sort(key=lambda entry: entry["created_at"], reverse=True)
+    entries.sort(key=lambda entry: entry["not_after"] is not None)
+    return entries
+
+
+def _keep_retired_copy(path: Path, key: HubKey) -> Path:
+    """Writes the outgoing key's PEM beside the key file (owner-only), once."""
+    backup = path.with_name(f"{path.name}.{key.kid}.retired")
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        descriptor = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return backup
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+        file.flush()
+        os.fsync(file.fileno())
+    return backup
+
+
+def rotate_in(session: Session, path: Path, origin: str) -> tuple[HubKey, HubKey]:
+    """Rotates the key inside the caller's transaction: retires the current key, records a
+    new one, logs `hub.key_rotated`, signs that tree with the new key and only then replaces
+    the key file. Returns ``(old, new)``; the caller restores ``old`` if its commit fails."""
+    exchange.hold_lock(session)
+    old = load_or_create(path)
+    new = HubKey(Ed25519PrivateKey.generate())
+    now = clock.utcnow()
+    record(session, old, now)
+    session.execute(
+        update(_keys).where(_keys.c.kid == old.kid, _keys.c.retired_at.is_(None)),
+        {"retired_at": now},
+    )
+    record(session, new, now)
+    exchange.log(
+        session,
+        "hub.key_rotated",
+        actor="hub",
+        subject={
+            "retired": {"kty": "OKP", "crv": "Ed25519", "x": b64url(old.public_bytes)},
+            "current": {"kty": "OKP", "crv": "Ed25519", "x": b64url(new.public_bytes)},
+        },
+        kid=new.kid,
+        retired_kid=old.kid,
+    )
+    signer.sign(session, new, origin)
+    _keep_retired_copy(path, old)
+    write_key(path, new.private_key)
+    return old, new
+
+
+def rotate(settings: Settings) -> int:
+    """`python -m hub admin rotate-key`: prints the new key's id and verifier key."""
+    from hub.migrate import upgrade
+
+    database = Database(settings)
+    upgrade(database.engine)
+    path = settings.signing_key_path
+    rotated: tuple[HubKey, HubKey] | None = None
+    try:
+        with database.transaction() as session:
+            rotated = rotate_in(session, path, settings.log_origin)
+    except BaseException:
+        if rotated is not None:
+            # The file already holds the new key but the database never learnt of it.
+            write_key(path, rotated[0].private_key)
+        raise
+    finally:
+        database.dispose()
+    assert rotated is not None
+    old, new = rotated
+    print(verifier_key(settings.log_origin, new.public_bytes))
+    print(f"signing with {new.kid} from now on; {old.kid} retired", file=sys.stderr)
+    return 0

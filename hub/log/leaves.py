@@ -1,0 +1,117 @@
+"""Exchange log leaves: the RFC 8785 bytes of one event, and the rules that keep every
+URL and content hash out of them (PROTOCOL.md section 7)."""
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+from schemas.common import format_timestamp
+
+LEAF_VERSION = 1
+
+_HOTLINE = r"[A-Z]{2}-[A-Z0-9]{2,16}"
+_CODE = r"[a-z][a-z_]{0,31}"
+_KID = r"[A-Za-z0-9_-]{43}"
+# Every field a caller may add, and the only shape its value may have: ids and codes,
+# none of which can hold a "/", a ":" or a dot, so no URL or host name fits any of them.
+FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.ASCII)
+    for name, pattern in {
+        "case": r"cas_[0-9A-Za-z]{1,40}",
+        "referral": r"ref_[0-9A-Za-z]{1,40}",
+        "hotline": _HOTLINE,
+        "from": f"{_HOTLINE}|{_CODE}",
+        "to": f"{_HOTLINE}|{_CODE}",
+        "country": r"[A-Z]{2}",
+        "status": _CODE,
+        "kid": _KID,
+        "retired_kid": _KID,
+    }.items()
+}
+_TYPE = re.compile(r"[a-z]+(?:\.[a-z_]+)+", re.ASCII)
+# A principal's subject (hotline id, an admin's or auditor's label) or "hub".
+_ACTOR = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+# MD5, SHA-1, SHA-256 and PDQ are 32 to 64 hex digits: no leaf value may hold such a run.
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{32,}", re.ASCII)
+
+
+class LeafRejected(ValueError):
+    """A caller tried to log a field or value the leaf schema does not allow."""
+
+
+def _check(name: str, value: str, pattern: re.Pattern[str]) -> None:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise LeafRejected(f"log field {name!r} may not hold {value!r}")
+    if _HEX_RUN.search(value):
+        raise LeafRejected(f"log field {name!r} looks like a content hash")
+
+
+_INT_LIMIT = 2**53 - 1
+
+
+def _json_is_jcs(value: Any) -> bool:
+    """Whether sorted, compact ``json.dumps`` of ``value`` is already its JCS form: true
+    without floats, big integers or non-ASCII keys (where UTF-16 and code point order agree);
+    string escapes are the same in both."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_INT_LIMIT <= value <= _INT_LIMIT
+    if isinstance(value, list | tuple):
+        return all(_json_is_jcs(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and key.isascii() for key in value) and all(
+            _json_is_jcs(item) for item in value.values()
+        )
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of ``value``; the C encoder where it gives the same bytes,
+    as it does for every object the hub logs, and the ``rfc8785`` package otherwise."""
+    if _json_is_jcs(value):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let rfc8785 reject it the way it always does
+    return rfc8785.dumps(value)
+
+
+def subject_digest(subject: Any) -> str:
+    """``sha256:<hex>`` of the JCS form of the object an event is about."""
+    return "sha256:" + hashlib.sha256(canonical_json(subject)).hexdigest()
+
+
+def encode_leaf(
+    seq: int,
+    type: str,
+    at: datetime,
+    actor: str,
+    subject: Any,
+    fields: Mapping[str, str | None],
+) -> bytes:
+    """The leaf bytes: JCS of ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``
+    with empty fields left out; raises ``LeafRejected`` for anything outside the schema."""
+    _check("type", type, _TYPE)
+    _check("actor", actor, _ACTOR)
+    event: dict[str, Any] = {"v": LEAF_VERSION, "seq": seq, "type": type}
+    event["at"] = format_timestamp(at)
+    event["actor"] = actor
+    for name, value in fields.items():
+        if value is None or value == "":
+            continue
+        pattern = FIELD_PATTERNS.get(name)
+        if pattern is None:
+            raise LeafRejected(f"{name!r} is not a log leaf field")
+        _check(name, value, pattern)
+        event[name] = value
+    event["digest"] = subject_digest(subject)
+    # Every key and value passed a pattern above: ASCII without quotes, backslashes or
+    # control characters, and small integers; sorted compact JSON of those is their JCS.
+    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")

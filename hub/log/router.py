@@ -1,0 +1,72 @@
+"""The exchange log on the wire: `/v1/log/*` (auditor, hotline, admin) and `/v1/keys`
+(public: no token), as PROTOCOL.md section 7 and docs/log.md describe them."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from hub.deps import AuditorOrAdmin, AuditorOrHotline, ReadSession, StateDep
+from hub.log import checkpointer, keys, service
+from schemas.log import ConsistencyProof, InclusionProof, KeySet, LogEntries
+
+router = APIRouter(tags=["log"])
+
+Index = Annotated[int, Query(ge=0, le=2**63 - 1)]
+TreeSize = Annotated[int, Query(ge=0, le=2**63 - 1)]
+
+
+@router.get(
+    "/v1/log/checkpoint",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}},
+)
+def get_checkpoint(who: AuditorOrHotline, state: StateDep) -> PlainTextResponse:
+    """The latest checkpoint (C2SP tlog-checkpoint in a signed note), signed on the spot
+    if the tree has grown since the background signer's last round."""
+    latest = checkpointer.fresh(state.database, state.keyring, state.settings.log_origin)
+    return PlainTextResponse(
+        latest.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/v1/log/entries", response_model=LogEntries)
+def get_entries(
+    who: AuditorOrAdmin,
+    session: ReadSession,
+    start: Index,
+    end: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+) -> dict[str, Any]:
+    """Leaves `[start, end)`, at most 1000; fewer when the log ends before `end`.
+
+    Auditors and the admin only: the leaves name other hotlines' cases and referrals, and
+    a hotline sees only its own (PROTOCOL 1.4); it proves its objects by leaf hash instead.
+    """
+    return service.entries(session, start, end)
+
+
+@router.get("/v1/log/proof/inclusion", response_model=InclusionProof)
+def get_inclusion_proof(
+    who: AuditorOrHotline,
+    session: ReadSession,
+    tree_size: TreeSize,
+    index: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    leaf_hash: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """RFC 9162 inclusion proof of one leaf, named by `index` or by base64 `leaf_hash`."""
+    return service.inclusion(session, index, leaf_hash, tree_size)
+
+
+@router.get("/v1/log/proof/consistency", response_model=ConsistencyProof)
+def get_consistency_proof(
+    who: AuditorOrHotline, session: ReadSession, first: TreeSize, second: TreeSize
+) -> dict[str, Any]:
+    """RFC 9162 consistency proof from tree size `first` (at least 1) to `second`."""
+    return service.consistency(session, first, second)
+
+
+@router.get("/v1/keys", response_model=KeySet)
+def get_keys(state: StateDep, session: ReadSession) -> dict[str, Any]:
+    """The hub's public keys, current and retired, as a JWKS. No token needed."""
+    current = state.current_key()
+    return {"keys": keys.published(session, current, state.settings.log_origin)}
