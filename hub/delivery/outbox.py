@@ -5,11 +5,11 @@ they announce; what the worker pushes and the pull feed serves is exactly these 
 from collections.abc import Iterable
 from typing import Any
 
-import rfc8785
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from hub import clock
+from hub.canonical import canonical_json
 from hub.delivery import doorbell, signer
 from hub.delivery.models import PENDING, Event
 from hub.hotlines.models import Hotline
@@ -19,7 +19,7 @@ from schemas.common import format_timestamp
 
 def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) -> bytes:
     """RFC 8785 form of the event, so a puller can rebuild the signed bytes from the JSON."""
-    return rfc8785.dumps({"id": event_id, "type": type, "created_at": created_at, "data": data})
+    return canonical_json({"id": event_id, "type": type, "created_at": created_at, "data": data})
 
 
 def write_events(

@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import rfc8785
-
+from hub.canonical import canonical_json
 from schemas.common import format_timestamp
 
 LEAF_VERSION = 1
@@ -49,38 +48,6 @@ def _check(name: str, value: str, pattern: re.Pattern[str]) -> None:
         raise LeafRejected(f"log field {name!r} may not hold {value!r}")
     if _HEX_RUN.search(value):
         raise LeafRejected(f"log field {name!r} looks like a content hash")
-
-
-_INT_LIMIT = 2**53 - 1
-
-
-def _json_is_jcs(value: Any) -> bool:
-    """Whether sorted, compact ``json.dumps`` of ``value`` is already its JCS form: true
-    without floats, big integers or non-ASCII keys (where UTF-16 and code point order agree);
-    string escapes are the same in both."""
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -_INT_LIMIT <= value <= _INT_LIMIT
-    if isinstance(value, list | tuple):
-        return all(_json_is_jcs(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and key.isascii() for key in value) and all(
-            _json_is_jcs(item) for item in value.values()
-        )
-    return False
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) bytes of ``value``; the C encoder where it gives the same bytes,
-    as it does for every object the hub logs, and the ``rfc8785`` package otherwise."""
-    if _json_is_jcs(value):
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: let rfc8785 reject it the way it always does
-    return rfc8785.dumps(value)
 
 
 def subject_digest(subject: Any) -> str:

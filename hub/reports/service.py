@@ -22,6 +22,7 @@ from hub.reports.models import Case, Report
 from hub.reports.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
 from schemas.reports import ReportIn, ReportOut
 
+
 @dataclass(frozen=True)
 class Intake:
     """What intake needs besides a session: name resolution, geolocation, PDQ matching."""
