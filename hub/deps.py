@@ -62,7 +62,6 @@ AnyPrincipal = Annotated[Principal, Depends(_principal)]
 AdminDep = Annotated[Principal, Depends(_require("admin"))]
 HotlineDep = Annotated[Principal, Depends(_require("hotline"))]
 AuditorOrHotline = Annotated[Principal, Depends(_require("auditor", "hotline", "admin"))]
-AuditorOrAdmin = Annotated[Principal, Depends(_require("auditor", "admin"))]
 
 
 def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:

@@ -60,7 +60,7 @@ def encode_leaf(
     type: str,
     at: datetime,
     actor: str,
-    subject: Any,
+    digest: str,
     fields: Mapping[str, str | None],
 ) -> bytes:
     """The leaf bytes: JCS of ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``
@@ -78,7 +78,7 @@ def encode_leaf(
             raise LeafRejected(f"{name!r} is not a log leaf field")
         _check(name, value, pattern)
         event[name] = value
-    event["digest"] = subject_digest(subject)
+    event["digest"] = digest
     # Every key and value passed a pattern above: ASCII without quotes, backslashes or
     # control characters, and small integers; sorted compact JSON of those is their JCS.
     return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")

@@ -20,6 +20,8 @@ class LogLeaf(SQLModel, table=True):
     seq: int = Field(sa_column=Column(LogKey, primary_key=True, autoincrement=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, index=True))
     leaf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The leaf's `digest`: a holder of the object finds its own leaves, and only those.
+    digest: str = Field(sa_column=Column(String(71), nullable=False, index=True))
 
 
 class LogNode(SQLModel, table=True):

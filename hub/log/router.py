@@ -6,7 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from hub.deps import AuditorOrAdmin, AuditorOrHotline, ReadSession, StateDep
+from hub.deps import AuditorOrHotline, ReadSession, StateDep
+from hub.errors import Forbidden, Invalid, field_error
 from hub.log import checkpointer, keys, service
 from schemas.log import ConsistencyProof, InclusionProof, KeySet, LogEntries
 
@@ -32,16 +33,27 @@ def get_checkpoint(who: AuditorOrHotline, state: StateDep) -> PlainTextResponse:
 
 @router.get("/v1/log/entries", response_model=LogEntries)
 def get_entries(
-    who: AuditorOrAdmin,
+    who: AuditorOrHotline,
     session: ReadSession,
-    start: Index,
+    start: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     end: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    digest: Annotated[str | None, Query(max_length=71)] = None,
 ) -> dict[str, Any]:
-    """Leaves `[start, end)`, at most 1000; fewer when the log ends before `end`.
+    """Leaves `[start, end)`, at most 1000 (fewer when the log ends before `end`); or, with
+    `digest`, the leaves about the object of that digest.
 
-    Auditors and the admin only: the leaves name other hotlines' cases and referrals, and
-    a hotline sees only its own (PROTOCOL 1.4); it proves its objects by leaf hash instead.
+    A range is for auditors and the admin only: leaves name other hotlines' cases and
+    referrals, and a hotline sees only its own (PROTOCOL 1.4). Anyone may ask by digest,
+    since only a holder of the object knows it: that is how a hotline finds its own leaves.
     """
+    if digest is not None:
+        if start is not None or end is not None:
+            raise Invalid([field_error(["query", "digest"], "give either digest or start/end")])
+        return service.entries_about(session, digest)
+    if who.kind == "hotline":
+        raise Forbidden("a hotline reads its own leaves by digest; ranges are for auditors")
+    if start is None:
+        raise Invalid([field_error(["query", "start"], "is required without digest")])
     return service.entries(session, start, end)
 
 

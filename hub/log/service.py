@@ -4,6 +4,7 @@ checked against the current tree size; bad ranges are `Invalid` naming the query
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,9 @@ from hub.errors import Invalid, NotFound, field_error
 from hub.log import merkle, storage
 
 MAX_ENTRIES = 1000
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _b64(value: bytes) -> str:
@@ -34,10 +38,21 @@ def entries(session: Session, start: int, end: int | None) -> dict[str, Any]:
         raise _bad("end", f"must not be below start ({start})")
     if end - start > MAX_ENTRIES:
         raise _bad("end", f"at most {MAX_ENTRIES} entries per request")
+    return _items(storage.entries(session, start, end))
+
+
+def entries_about(session: Session, digest: str) -> dict[str, Any]:
+    """The leaves about the object whose digest is `digest` (at most 1000)."""
+    if not _DIGEST.fullmatch(digest):
+        raise _bad("digest", "must be 'sha256:' and 64 lower-case hex digits")
+    return _items(storage.entries_with_digest(session, digest, MAX_ENTRIES))
+
+
+def _items(rows: list[tuple[int, bytes]]) -> dict[str, Any]:
     return {
         "items": [
             {"index": seq, "leaf_input": _b64(leaf), "event": json.loads(leaf)}
-            for seq, leaf in storage.entries(session, start, end)
+            for seq, leaf in rows
         ]
     }
 

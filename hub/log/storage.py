@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from hub import clock
 from hub.log import merkle
-from hub.log.leaves import encode_leaf
+from hub.log.leaves import encode_leaf, subject_digest
 from hub.log.models import LogLeaf, LogNode, node_key
 
 _leaves = LogLeaf.__table__
 _nodes = LogNode.__table__
 # The append path's inserts as plain driver SQL; on PostgreSQL one statement (one round
 # trip) writes the leaf and its nodes, for as many nodes as the append completes.
-_SQLITE_LEAF = "INSERT INTO log_leaves (seq, leaf_hash, leaf) VALUES (?, ?, ?)"
+_SQLITE_LEAF = "INSERT INTO log_leaves (seq, leaf_hash, leaf, digest) VALUES (?, ?, ?, ?)"
 _SQLITE_NODE = "INSERT INTO log_nodes (id, hash) VALUES (?, ?)"
 _POSTGRES_APPEND = [
-    "WITH leaf AS (INSERT INTO log_leaves (seq, leaf_hash, leaf) VALUES (%s, %s, %s)) "  # noqa: S608 (placeholders only)
+    "WITH leaf AS (INSERT INTO log_leaves (seq, leaf_hash, leaf, digest) VALUES (%s, %s, %s, %s)) "  # noqa: S608 (placeholders only)
     "INSERT INTO log_nodes (id, hash) VALUES " + ", ".join(["(%s, %s)"] * count)
     for count in range(65)
 ]
@@ -80,7 +80,8 @@ def append(
     """
     cache = _cache(session)
     seq = cache.next_seq
-    leaf = encode_leaf(seq, type, clock.utcnow(), actor, subject, fields)
+    digest = subject_digest(subject)
+    leaf = encode_leaf(seq, type, clock.utcnow(), actor, digest, fields)
     leaf_hash = merkle.leaf_hash(leaf)
     siblings = [
         node_key(level - 1, 2 * index) for level, index in merkle.nodes_completed_by_append(seq)[1:]
@@ -92,14 +93,14 @@ def append(
         seq, leaf_hash, lambda level, index: cache.nodes[node_key(level, index)]
     )
     node_rows = [(node_key(level, index), value) for level, index, value in rows]
-    _insert(session, (seq, leaf_hash, leaf), node_rows)
+    _insert(session, (seq, leaf_hash, leaf, digest), node_rows)
     cache.nodes.update(node_rows)
     cache.next_seq = seq + 1
     return seq
 
 
 def _insert(
-    session: Session, leaf: tuple[int, bytes, bytes], nodes: list[tuple[int, bytes]]
+    session: Session, leaf: tuple[int, bytes, bytes, str], nodes: list[tuple[int, bytes]]
 ) -> None:
     """Writes one leaf and its nodes straight through the driver, in the session's
     transaction: SQLAlchemy's per-statement work was half the cost of an append."""
@@ -180,6 +181,17 @@ def entries(session: Session, start: int, end: int) -> list[tuple[int, bytes]]:
         select(_leaves.c.seq, _leaves.c.leaf)
         .where(_leaves.c.seq >= start, _leaves.c.seq < end)
         .order_by(_leaves.c.seq)
+    )
+    return [(seq, bytes(leaf)) for seq, leaf in session.execute(query)]
+
+
+def entries_with_digest(session: Session, digest: str, limit: int) -> list[tuple[int, bytes]]:
+    """The first `limit` leaves whose `digest` is this one, as ``(seq, leaf bytes)``."""
+    query = (
+        select(_leaves.c.seq, _leaves.c.leaf)
+        .where(_leaves.c.digest == digest)
+        .order_by(_leaves.c.seq)
+        .limit(limit)
     )
     return [(seq, bytes(leaf)) for seq, leaf in session.execute(query)]
 

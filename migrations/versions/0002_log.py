@@ -23,8 +23,10 @@ def upgrade() -> None:
         sa.Column("seq", KEY, primary_key=True, autoincrement=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("leaf", sa.LargeBinary(), nullable=False),
+        sa.Column("digest", sa.String(71), nullable=False),
     )
     op.create_index("ix_log_leaves_leaf_hash", "log_leaves", ["leaf_hash"])
+    op.create_index("ix_log_leaves_digest", "log_leaves", ["digest"])
     op.create_table(
         "log_nodes",
         sa.Column("id", KEY, primary_key=True, autoincrement=False),
@@ -51,5 +53,6 @@ def downgrade() -> None:
     op.drop_table("hub_keys")
     op.drop_table("log_checkpoints")
     op.drop_table("log_nodes")
+    op.drop_index("ix_log_leaves_digest", table_name="log_leaves")
     op.drop_index("ix_log_leaves_leaf_hash", table_name="log_leaves")
     op.drop_table("log_leaves")
