@@ -112,9 +112,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(
-    tmp_path: Path, postgres: PostgresDatabases | None, sqlite_template: Path
-) -> str:
+def database_url(tmp_path: Path, postgres: PostgresDatabases | None, sqlite_template: Path) -> str:
     if postgres is not None:
         return postgres.fresh()
     path = tmp_path / "hub.db"
