@@ -38,11 +38,21 @@ def log(session: Session, type: str, *, actor: str, subject: Any, **fields: str 
     Field names and values are checked against the leaf schema (docs/log.md): an unknown
     field, a URL or anything shaped like a content hash raises `LeafRejected`.
     """
+    log_many(session, [storage.Entry(type, actor, subject, fields)])
+
+
+def log_many(session: Session, entries: list[storage.Entry]) -> None:
+    """Appends several leaves, in order, with a fixed number of statements."""
     hold_lock(session)
-    storage.append(session, type, actor=actor, subject=subject, fields=fields)
+    storage.append_many(session, entries)
 
 
 def notify(session: Session, type: str, recipients: Iterable[str], data: dict[str, Any]) -> None:
     """Writes one signed event of `type` carrying `data` for each recipient hotline."""
+    notify_many(session, [outbox.Notice(type, list(recipients), data)])
+
+
+def notify_many(session: Session, notices: list[outbox.Notice]) -> None:
+    """Writes the events of several notices, in order, with a fixed number of statements."""
     hold_lock(session)
-    outbox.write_events(session, type, recipients, data)
+    outbox.write_many(session, notices)

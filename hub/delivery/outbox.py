@@ -3,6 +3,7 @@ they announce; what the worker pushes and the pull feed serves is exactly these 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -22,15 +23,32 @@ def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) 
     return canonical_json({"id": event_id, "type": type, "created_at": created_at, "data": data})
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One announcement: an event of `type` with `data` for each of `recipients`."""
+
+    type: str
+    recipients: list[str]
+    data: dict[str, Any]
+
+
 def write_events(
     session: Session, type: str, recipients: Iterable[str], data: dict[str, Any]
 ) -> list[str]:
-    """One event per recipient; returns their ids. The caller holds the exchange lock.
+    """One event per recipient; returns their ids. The caller holds the exchange lock."""
+    return write_many(session, [Notice(type, list(recipients), data)])
 
-    Recipients without a webhook get pull-only events: nothing is scheduled to push.
+
+def write_many(session: Session, notices: list[Notice]) -> list[str]:
+    """The events of several notices, in order, with three statements; returns their ids.
+
+    The caller holds the exchange lock. Recipients without a webhook get pull-only
+    events: nothing is scheduled to push.
     """
-    recipients = list(dict.fromkeys(recipients))
-    if not recipients:
+    addressed = [
+        (notice, recipient) for notice in notices for recipient in dict.fromkeys(notice.recipients)
+    ]
+    if not addressed:
         return []
     key = signer.key_of(session)
     now = clock.utcnow()
@@ -38,20 +56,22 @@ def write_events(
     timestamp = int(now.timestamp())
     with_webhook = set(
         session.scalars(
-            select(Hotline.id).where(Hotline.id.in_(recipients), Hotline.webhook_url.is_not(None))
+            select(Hotline.id).where(
+                Hotline.id.in_({r for _, r in addressed}), Hotline.webhook_url.is_not(None)
+            )
         )
     )
     # Under the exchange lock no other writer can take the next number before we commit.
     last_seq = session.scalar(select(func.max(Event.seq))) or 0
     rows = []
-    for offset, recipient in enumerate(recipients, start=1):
+    for offset, (notice, recipient) in enumerate(addressed, start=1):
         event_id = new_id("evt")
-        body = event_body(event_id, type, created_at, data)
+        body = event_body(event_id, notice.type, created_at, notice.data)
         rows.append(
             {
                 "id": event_id,
                 "seq": last_seq + offset,
-                "type": type,
+                "type": notice.type,
                 "recipient": recipient,
                 "created_at": now,
                 "body": body,

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
+from hub.delivery.outbox import Notice
 from hub.errors import NotFound
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
+from hub.log.storage import Entry
 from hub.matching.models import Content
 from hub.matching.service import hashes_of
 from hub.referrals.models import Referral
@@ -73,18 +75,30 @@ def open_referrals(session: Session, handovers: list[Handover], actor: str) -> l
     session.add_all(referrals)
     session.flush()
     wires = to_wires(session, [(r, h.case) for r, h in zip(referrals, handovers, strict=True)])
-    for referral, handover, wire in zip(referrals, handovers, wires, strict=True):
-        exchange.log(
-            session,
-            "referral.created",
-            actor=actor,
-            subject=wire,
-            case=handover.case.id,
-            referral=referral.id,
-            to=handover.to_hotline,
-            country=handover.case.hosting_country,
-        )
-        exchange.notify(session, "referral.created", [handover.to_hotline], wire)
+    exchange.log_many(
+        session,
+        [
+            Entry(
+                "referral.created",
+                actor,
+                wire,
+                {
+                    "case": handover.case.id,
+                    "referral": referral.id,
+                    "to": handover.to_hotline,
+                    "country": handover.case.hosting_country,
+                },
+            )
+            for referral, handover, wire in zip(referrals, handovers, wires, strict=True)
+        ],
+    )
+    exchange.notify_many(
+        session,
+        [
+            Notice("referral.created", [handover.to_hotline], wire)
+            for handover, wire in zip(handovers, wires, strict=True)
+        ],
+    )
     return referrals
 
 

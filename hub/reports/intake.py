@@ -17,6 +17,7 @@ from hub.db import insert_ignore
 from hub.errors import Conflict, HubError, field_error
 from hub.hotlines.service import countries_of, hotline_for_country
 from hub.ids import new_id
+from hub.log.storage import Entry
 from hub.matching.service import CHUNK, identify_many
 from hub.referrals.models import Referral
 from hub.referrals.service import Handover, open_referrals
@@ -183,18 +184,27 @@ def _record(
             ("case.opened" if is_opener else "case.joined", case, out.model_dump(mode="json"))
         )
     session.execute(update(Report), updates)
-    for kind, case, answer in leaves:
-        # The reporter holds this answer, so it can prove both leaves are logged; the
-        # digest covers no URL, which a guesser could otherwise confirm against the log.
-        exchange.log(session, "report.received", actor=hotline_id, subject=answer, case=case.id)
-        exchange.log(
-            session,
-            kind,
-            actor=hotline_id,
-            subject=answer,
-            case=case.id,
-            country=case.hosting_country if kind == "case.opened" else None,
-        )
+    # The reporter holds each answer, so it can prove both leaves are logged; the digest
+    # covers no URL, which a guesser could otherwise confirm against the log.
+    exchange.log_many(
+        session,
+        [
+            entry
+            for kind, case, answer in leaves
+            for entry in (
+                Entry("report.received", hotline_id, answer, {"case": case.id}),
+                Entry(
+                    kind,
+                    hotline_id,
+                    answer,
+                    {
+                        "case": case.id,
+                        "country": case.hosting_country if kind == "case.opened" else None,
+                    },
+                ),
+            )
+        ],
+    )
     if handovers:
         open_referrals(session, list(handovers.values()), actor="hub")
     return outcomes

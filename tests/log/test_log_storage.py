@@ -179,3 +179,34 @@ def test_a_missing_node_is_corruption_and_a_larger_tree_is_beyond_the_log(
             storage.consistency_proof(session, 2, 7)
         with pytest.raises(storage.LogCorrupted):
             storage.inclusion_proof(session, 5, 6)
+
+
+def _entry(n: int, country: str = "NL") -> storage.Entry:
+    return storage.Entry(
+        "route.set", "operator", {"n": n}, {"country": country, "to": "NL-MELDPUNT"}
+    )
+
+
+def test_batched_appends_make_the_same_tree_as_single_ones(database: Database) -> None:
+    with database.transaction() as session:
+        _append(session, 0)
+        exchange.log_many(session, [_entry(n) for n in range(1, 23)])
+    with database.transaction() as session:
+        exchange.log_many(session, [_entry(n) for n in range(23, 40)])
+
+    leaves = _leaves(database)
+    assert [json.loads(leaf)["seq"] for leaf in leaves] == list(range(40))
+    with database.session(write=False) as session:
+        for size in range(41):
+            assert storage.root(session, size) == independent.mth(leaves[:size])
+        assert session.scalar(select(func.count()).select_from(LogNode)) == 2 * 40 - 2
+
+
+def test_a_batch_with_a_rejected_leaf_appends_nothing_and_leaves_no_gap(database: Database) -> None:
+    with database.transaction() as session:
+        exchange.log_many(session, [_entry(0), _entry(1)])
+        with pytest.raises(LeafRejected):
+            exchange.log_many(session, [_entry(2), _entry(3, country="https://x.example/")])
+        exchange.log_many(session, [_entry(4)])
+
+    assert [json.loads(leaf)["seq"] for leaf in _leaves(database)] == [0, 1, 2]

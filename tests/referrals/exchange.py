@@ -64,19 +64,23 @@ class Recorded:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     calls = Recorded()
-    log, notify = exchange.log, exchange.notify
+    log_many, notify_many = exchange.log_many, exchange.notify_many
 
-    def recording_log(session: Any, type: str, **kwargs: Any) -> None:
-        calls.leaves.append((type, kwargs))
-        log(session, type, **kwargs)
+    # The single-item `log` and `notify` go through these too.
+    def recording_log_many(session: Any, entries: list[Any]) -> None:
+        for entry in entries:
+            calls.leaves.append(
+                (entry.type, {"actor": entry.actor, "subject": entry.subject, **entry.fields})
+            )
+        log_many(session, entries)
 
-    def recording_notify(session: Any, type: str, recipients: Any, data: dict[str, Any]) -> None:
-        recipients = list(recipients)
-        calls.events.append((type, recipients, data))
-        notify(session, type, recipients, data)
+    def recording_notify_many(session: Any, notices: list[Any]) -> None:
+        for notice in notices:
+            calls.events.append((notice.type, list(notice.recipients), notice.data))
+        notify_many(session, notices)
 
-    monkeypatch.setattr(exchange, "log", recording_log)
-    monkeypatch.setattr(exchange, "notify", recording_notify)
+    monkeypatch.setattr(exchange, "log_many", recording_log_many)
+    monkeypatch.setattr(exchange, "notify_many", recording_notify_many)
     return calls
 
 
