@@ -1,7 +1,7 @@
 """`hubctl submit --file` of N reports (default 100k, JSONL) against the raw batch endpoint
 driven by plain httpx, each on its own fresh hub; prints both rates and their ratio.
 
-Run: python bench/bench_hubctl.py [--reports N] [--rounds R]. Each hub is
+Run: python -m bench.bench_hubctl [--reports N] [--rounds R]. Each hub is
 `python -m hub serve` on a temp SQLite database, rate limiting off
 (HUB_RATE_LIMIT_PER_SECOND=0), static hosts instead of DNS. The goal is a ratio >= 0.9:
 the CLI (parsing, validation of answers, progress file) costs little next to the hub.
@@ -11,93 +11,24 @@ import argparse
 import json
 import os
 import resource
-import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_TOKEN = "bench-admin-" + secrets.token_hex(24)
+from bench._support import ROOT, hub_process, make_report, setup_hotlines
+
 BATCH = 1000
-# 193.0.6.139 is in the Netherlands in the embedded IP-to-country data: reports get routed.
-HOSTS = {"files.example.net": ["193.0.6.139"]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def hub(folder: Path) -> Iterator[str]:
-    """A fresh hub process; yields its URL once /healthz answers."""
-    (folder / "hosts.json").write_text(json.dumps(HOSTS))
-    port = free_port()
-    env = {
-        **os.environ,
-        "HUB_DATABASE_URL": f"sqlite:///{folder / 'hub.db'}",
-        "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
-        "HUB_SIGNING_KEY": str(folder / "hub-key.pem"),
-        "HUB_STATIC_HOSTS": str(folder / "hosts.json"),
-        "HUB_RATE_LIMIT_PER_SECOND": "0",
-        "HUB_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--port", str(port)], env=env, cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def hotline_token(url: str) -> str:
-    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    for hotline, country in (("NL-MELDPUNT", "NL"), ("GB-IWF", "GB")):
-        body = {"id": hotline, "name": hotline, "countries": [country]}
-        admin.post("/v1/hotlines", json=body).raise_for_status()
-    answer = admin.post("/v1/tokens", json={"principal": "hotline", "subject": "GB-IWF"})
-    answer.raise_for_status()
-    return answer.json()["token"]
 
 
 def write_reports(path: Path, count: int, tag: str) -> None:
     with path.open("w") as out:
         for index in range(count):
-            report = {
-                "reference": f"{tag}-{index:07d}",
-                "url": f"https://files.example.net/{tag}/{index}.jpg",
-                "content": {
-                    "kind": "image",
-                    "hashes": [{"alg": "sha256", "value": secrets.token_hex(32)}],
-                },
-                "assessment": {"classification": "baseline", "age_group": "prepubescent"},
-                "site_type": "image_host",
-                "observed_at": "2026-11-24T09:30:00Z",
-            }
-            out.write(json.dumps(report) + "\n")
+            out.write(json.dumps(make_report(index, f"{tag}-")) + "\n")
 
 
 def raw_httpx(url: str, token: str, source: Path) -> tuple[float, int]:
@@ -161,8 +92,8 @@ def main() -> None:
                 work.mkdir()
                 source = work / "reports.jsonl"
                 write_reports(source, args.reports, f"{side[0].upper()}{round_number}")
-                with hub(work) as url:
-                    token = hotline_token(url)
+                with hub_process(f"sqlite:///{work / 'hub.db'}", work) as url:
+                    token = setup_hotlines(url)
                     if side == "raw":
                         elapsed, accepted = raw_httpx(url, token, source)
                         raw_times.append(elapsed)

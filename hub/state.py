@@ -13,6 +13,7 @@ from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
 from hub.matching.service import PdqIndex
 from hub.ratelimit import RateLimiter
+from hub.reports.groupcommit import GroupCommit
 from hub.reports.service import Intake
 from hub.settings import Settings
 from hub.signing import HubKey, KeyRing
@@ -23,6 +24,7 @@ class HubState:
     settings: Settings
     database: Database
     intake: Intake
+    group_commit: GroupCommit
     rate_limiter: RateLimiter
     webhook_check: Callable[[str], str | None]
     key: HubKey
@@ -55,6 +57,7 @@ def build_state(settings: Settings) -> HubState:
         settings=settings,
         database=database,
         intake=intake,
+        group_commit=GroupCommit(database, intake),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         webhook_check=WebhookTargets.from_settings(settings).check,
         key=keyring.current(),

@@ -34,15 +34,13 @@ def _submit(
     responses={200: {"model": ReportOut, "description": "A replay of the same reference and body"}},
 )
 def submit_report(
-    body: ReportIn,
-    who: HotlineDep,
-    state: StateDep,
-    reader: ReadSession,
-    writer: WriteSession,
-    response: Response,
+    body: ReportIn, who: HotlineDep, state: StateDep, reader: ReadSession, response: Response
 ) -> ReportOut:
     """Submits one hash-only report; `reference` is the idempotency key."""
-    [outcome] = _submit(state, reader, writer, who.subject, [service.check(body)])
+    checked = service.check(body)
+    [hosting] = intake.lookups(reader, state.intake, who.subject, [checked])
+    reader.close()  # no read transaction stays open while the report is recorded
+    outcome = state.group_commit.submit(who.subject, checked, hosting)
     if isinstance(outcome, HubError):
         raise outcome
     out, created = outcome

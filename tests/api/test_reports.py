@@ -438,3 +438,32 @@ def test_a_report_with_random_content_never_matches(iwf: httpx.Client) -> None:
     ).json()
 
     assert body["content"]["known"] is False and body["content"]["match"] is None
+
+
+def test_concurrent_single_reports_each_get_their_own_answer(api: Hub, iwf: httpx.Client) -> None:
+    """Concurrent POSTs share transactions (group commit); each answer is still its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    eco = api.register("DE-ECO", ["DE"])
+    bodies = [
+        (iwf, report(f"C{i}", url=f"https://files.example.net/c/{i % 10}")) for i in range(30)
+    ]
+    bodies += [
+        (eco, report(f"C{i}", url=f"https://files.example.net/c/{i % 10}")) for i in range(10)
+    ]
+    repeated = report("SAME", url="https://files.example.net/same")
+    bodies += [(iwf, repeated)] * 5
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda pair: pair[0].post("/v1/reports", json=pair[1]), bodies))
+
+    statuses = [a.status_code for a in answers]
+    assert statuses[:40] == [201] * 40, [a.text for a in answers if a.status_code != 201]
+    assert sorted(statuses[40:]) == [200, 200, 200, 200, 201]
+    assert len({a.json()["id"] for a in answers[40:]}) == 1
+    cases = {a.json()["case"]["id"] for a in answers[:40]}
+    assert len(cases) == 10
+    assert sum(a.json()["case"]["opened"] for a in answers[:40]) == 10
+    for answer, (_, body) in zip(answers, bodies, strict=True):
+        assert answer.json()["reference"] == body["reference"]
+    assert len(iwf.get("/v1/reports", params={"limit": 1000}).json()["items"]) == 31
