@@ -4,7 +4,7 @@ Routers reach it through `hub.deps`; tests build one to call services directly.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from hub.db import Database
 from hub.delivery.signer import attach_keyring
@@ -27,13 +27,11 @@ class HubState:
     group_commit: GroupCommit
     rate_limiter: RateLimiter
     webhook_check: Callable[[str], str | None]
-    key: HubKey
     keyring: KeyRing
     admin_token_hash: str | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
     def current_key(self) -> HubKey:
-        """The key to sign with now: `key` as it was at start, unless rotated since."""
+        """The key to sign with now: re-read from the key file after a rotation."""
         return self.keyring.current()
 
 
@@ -60,7 +58,6 @@ def build_state(settings: Settings) -> HubState:
         group_commit=GroupCommit(database, intake),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         webhook_check=WebhookTargets.from_settings(settings).check,
-        key=keyring.current(),
         keyring=keyring,
         admin_token_hash=hash_token(admin) if admin else None,
     )

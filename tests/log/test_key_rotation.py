@@ -83,7 +83,7 @@ def test_the_old_key_is_kept_owner_only_beside_the_new_one(
     hub: ServerThread, settings: Settings
 ) -> None:
     path = settings.signing_key_path
-    old_kid = hub.app.state.hub.key.kid
+    old_kid = hub.app.state.hub.current_key().kid
 
     _rotate(settings)
 
