@@ -467,3 +467,21 @@ def test_concurrent_single_reports_each_get_their_own_answer(api: Hub, iwf: http
     for answer, (_, body) in zip(answers, bodies, strict=True):
         assert answer.json()["reference"] == body["reference"]
     assert len(iwf.get("/v1/reports", params={"limit": 1000}).json()["items"]) == 31
+
+
+def test_logs_at_info_never_name_a_reported_url_or_hash(
+    iwf: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    body = report("LOGGED", url="https://files.example.net/secret/path.jpg")
+    body["content"]["hashes"].append({"alg": "pdq", "value": PDQ, "quality": 90})
+
+    iwf.post("/v1/reports", json=body)
+    iwf.post("/v1/reports", json=body)
+    iwf.post("/v1/reports", json={**body, "url": "ftp://files.example.net/secret/"})
+
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "/v1/reports" in logged  # the requests were logged, without what they carried
+    assert "secret" not in logged and "files.example.net" not in logged
+    for entry in body["content"]["hashes"]:
+        assert entry["value"] not in logged
