@@ -485,3 +485,27 @@ def test_logs_at_info_never_name_a_reported_url_or_hash(
     assert "secret" not in logged and "files.example.net" not in logged
     for entry in body["content"]["hashes"]:
         assert entry["value"] not in logged
+
+
+def test_the_pdq_threshold_is_the_operators_to_set(settings_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import ServerThread
+
+    with ServerThread(settings_for(pdq_threshold=10)) as server:
+        api = Hub(server.url)
+        iwf = api.register("GB-IWF", ["GB"])
+        first = _hashes({"alg": "pdq", "value": PDQ, "quality": 90})
+        iwf.post("/v1/reports", json=report("A", url="https://files.example.net/1", content=first))
+        answers = [
+            iwf.post(
+                "/v1/reports",
+                json=report(
+                    f"D{bits}",
+                    url=f"https://files.example.net/d{bits}",
+                    content=_hashes({"alg": "pdq", "value": _flip(PDQ, bits), "quality": 90}),
+                ),
+            ).json()
+            for bits in (10, 11)
+        ]
+        api.close()
+
+    assert [a["content"]["known"] for a in answers] == [True, False]
