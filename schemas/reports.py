@@ -16,7 +16,6 @@ from schemas.common import CountryCode, HotlineId, OutModel, Problem, Timestamp,
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST_OBSERVATION = datetime(1996, 1, 1, tzinfo=UTC)
 MAX_BATCH = 1000
-EXACT_ALGORITHMS = ("sha256", "sha1", "md5", "photodna")
 
 
 class ContentKind(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hub import clock, exchange
 from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.hotlines.models import Hotline, HotlineCountry, Route
+from hub.log.storage import Entry
 from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch
 
 # Given a webhook URL, returns an error message or None; set by the delivery domain.
@@ -127,24 +128,19 @@ def update(
 def _log_change(
     session: Session, kind: str, hotline: Hotline, actor: str, keys: list[str], old_keys: list[str]
 ) -> None:
+    """The change's leaf, then one leaf per key added or revoked, in one append."""
     wire = to_wire(session, hotline).model_dump(mode="json")
-    exchange.log(session, kind, actor=actor, subject=wire, hotline=hotline.id)
-    for key in sorted(set(keys) - set(old_keys)):
-        exchange.log(
-            session,
-            "key.added",
-            actor=actor,
-            subject={"hotline": hotline.id, "key": key},
-            hotline=hotline.id,
-        )
-    for key in sorted(set(old_keys) - set(keys)):
-        exchange.log(
-            session,
-            "key.revoked",
-            actor=actor,
-            subject={"hotline": hotline.id, "key": key},
-            hotline=hotline.id,
-        )
+    fields = {"hotline": hotline.id}
+    entries = [Entry(kind, actor, wire, fields)]
+    for type, changed in (
+        ("key.added", set(keys) - set(old_keys)),
+        ("key.revoked", set(old_keys) - set(keys)),
+    ):
+        entries += [
+            Entry(type, actor, {"hotline": hotline.id, "key": key}, fields)
+            for key in sorted(changed)
+        ]
+    exchange.log_many(session, entries)
 
 
 def get(session: Session, hotline_id: str) -> Hotline:

@@ -9,6 +9,7 @@ from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.hotlines.models import Hotline
 from hub.referrals.service import open_referral, reporters_of
 from hub.reports.models import Case
+from hub.reports.service import hosting_of
 from schemas.referrals import CaseOut
 
 
@@ -17,11 +18,7 @@ def to_wire(session: Session, case: Case) -> dict[str, Any]:
         id=case.id,
         url=case.url_key,
         status=case.status,
-        hosting={
-            "ip": case.hosting_ip,
-            "country": case.hosting_country,
-            "source": case.hosting_source,
-        },
+        hosting=hosting_of(case),
         routing_reason=case.routing_reason,
         reporters=reporters_of(session, case.id),
         referral=case.active_referral_id,

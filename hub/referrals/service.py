@@ -19,6 +19,7 @@ from hub.matching.models import Content
 from hub.matching.service import hashes_of
 from hub.referrals.models import Referral
 from hub.reports.models import Case, CaseReporter
+from hub.reports.service import hosting_of
 from schemas.referrals import ReferralOut
 
 
@@ -138,11 +139,7 @@ def to_wires(session: Session, pairs: list[tuple[Referral, Case]]) -> list[dict[
                 "hashes": hashes.get(case.content_id, []),
             },
             assessment=case.assessment,
-            hosting={
-                "ip": case.hosting_ip,
-                "country": case.hosting_country,
-                "source": case.hosting_source,
-            },
+            hosting=hosting_of(case),
             status=referral.status,
             created_at=referral.created_at,
             previous_case=case.previous_case_id,

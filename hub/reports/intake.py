@@ -269,7 +269,7 @@ def _cases(
     if len(won) < len(rows):  # another process opened some of these URLs first: join them
         cases.update(_open_cases(session, [key for key in new_keys if key not in cases]))
     cases.update(
-        {case.open_url_hash: case for case in _chunked_rows(session, Case, Case.id, list(won))}
+        {case.open_url_hash: case for case in _chunked_scalars(session, Case, Case.id, list(won))}
     )
     opened = {case_id: targets[case_id][0] for case_id in won}
     handovers = {
@@ -307,7 +307,7 @@ class _Router:
 
 
 def _open_cases(session: Session, keys: list[str]) -> dict[str, Case]:
-    return {c.open_url_hash: c for c in _chunked_rows(session, Case, Case.open_url_hash, keys)}  # type: ignore[misc]
+    return {c.open_url_hash: c for c in _chunked_scalars(session, Case, Case.open_url_hash, keys)}  # type: ignore[misc]
 
 
 def _previous_cases(session: Session, keys: list[str]) -> dict[str, str]:
@@ -327,7 +327,7 @@ def _previous_cases(session: Session, keys: list[str]) -> dict[str, str]:
 
 def _active_referrals(session: Session, cases: list[Case]) -> dict[str, str]:
     ids = [c.active_referral_id for c in cases if c.active_referral_id]
-    return {r.id: r.to_hotline for r in _chunked_rows(session, Referral, Referral.id, ids)}
+    return {r.id: r.to_hotline for r in _chunked_scalars(session, Referral, Referral.id, ids)}
 
 
 def _replays(
@@ -397,7 +397,3 @@ def _chunked_scalars(session: Session, column: Any, key: Any, values: list[Any])
     for start in range(0, len(unique), CHUNK):
         found.extend(session.scalars(select(column).where(key.in_(unique[start : start + CHUNK]))))
     return found
-
-
-def _chunked_rows(session: Session, model: Any, key: Any, values: list[Any]) -> list[Any]:
-    return _chunked_scalars(session, model, key, values)

@@ -102,6 +102,11 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
+def hosting_of(case: Case) -> dict[str, Any]:
+    """A case's hosting as the wire shows it (PROTOCOL 4: ip, country, source)."""
+    return {"ip": case.hosting_ip, "country": case.hosting_country, "source": case.hosting_source}
+
+
 def to_wire(report: Report, case: Case) -> ReportOut:
     return ReportOut.model_validate(
         {
