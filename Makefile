@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format worker clean
+.PHONY: run demo test lint format worker clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(BIN)/.installed: pyproject.toml
 
 run: $(BIN)/.installed
 	$(BIN)/python -m hub serve --host $(HOST) --port $(PORT)
+
+demo: $(BIN)/.installed
+	$(BIN)/python -m hub demo --hub http://$(HOST):$(PORT)
 
 worker: $(BIN)/.installed
 	$(BIN)/python -m hub worker

@@ -1,16 +1,18 @@
-"""The hub's command line: `python -m hub serve | worker | admin create-token | admin rotate-key`.
-
-Every command reads the HUB_* settings and migrates the database first.
+"""The hub's command line: `python -m hub serve | worker | demo | admin create-token |
+admin rotate-key`. Every command reads the HUB_* settings and migrates the database first.
 """
 
 import argparse
+import logging
 import sys
 from datetime import datetime
 
 from pydantic import ValidationError
 
 from hub import logs
-from hub.settings import Settings
+from hub.settings import Settings, unknown_variables
+
+logger = logging.getLogger("hub")
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -18,6 +20,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from hub.app import create_app
 
+    if not settings.runs_inprocess_worker:
+        logger.warning(
+            "this process runs no delivery worker: webhooks wait until "
+            "`python -m hub worker` runs (events stay pullable)"
+        )
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -40,6 +47,15 @@ def _create_token(settings: Settings, args: argparse.Namespace) -> int:
     from hub.db import Database
     from hub.migrate import upgrade
 
+    path = settings.sqlite_path
+    if path is not None and not path.exists() and not args.new_database:
+        # A token in a fresh, empty database is one the running hub refuses.
+        print(
+            f"error: no hub database at {path}: run this in the folder the hub runs in, "
+            "set HUB_DATABASE_URL to the hub's database, or pass --new-database",
+            file=sys.stderr,
+        )
+        return 2
     database = Database(settings)
     upgrade(database.engine)
     expires = datetime.fromisoformat(args.expires_at) if args.expires_at else None
@@ -47,10 +63,21 @@ def _create_token(settings: Settings, args: argparse.Namespace) -> int:
         token, secret = create_token(session, args.principal, args.subject, expires)
     database.dispose()
     print(secret)
+    where = path or "the PostgreSQL database"
     print(
-        f"created {token.id} ({token.principal} {token.subject}); shown once, store it now",
+        f"created {token.id} ({token.principal} {token.subject}) in {where}; "
+        "shown once, store it now",
         file=sys.stderr,
     )
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.demo import seed
+
+    print(seed(settings, args.hub), end="")
+    where = settings.sqlite_path or "the PostgreSQL database"
+    print(f"seeded GB-IWF and NL-MELDPUNT in {where}; tokens shown once", file=sys.stderr)
     return 0
 
 
@@ -71,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.set_defaults(run=_serve)
     commands.add_parser("worker", help="run the delivery worker").set_defaults(run=_worker)
+    demo = commands.add_parser(
+        "demo", help="seed two hotlines with tokens and print the commands to try next"
+    )
+    demo.add_argument(
+        "--hub", default="http://127.0.0.1:8000", help="the hub's address, for the commands"
+    )
+    demo.set_defaults(run=_demo)
     admin = commands.add_parser("admin", help="administration on the server host")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     token = admin_commands.add_parser("create-token", help="issue a token and print it once")
@@ -79,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         "--subject", default="operator", help="hotline id, or a label for admins and auditors"
     )
     token.add_argument("--expires-at", help="RFC 3339 time, e.g. 2027-01-01T00:00:00Z")
+    token.add_argument(
+        "--new-database",
+        action="store_true",
+        help="create the SQLite database if it does not exist (default: refuse)",
+    )
     token.set_defaults(run=_create_token)
     admin_commands.add_parser(
         "rotate-key", help="sign from now on with a new Ed25519 key; old keys stay listed"
@@ -90,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level)
+    for warning in unknown_variables():
+        logger.warning(warning)
     try:
         return args.run(settings, args)
     except Exception as exc:  # a clear one-line message for the operator, not a trace

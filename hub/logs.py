@@ -8,7 +8,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-_STANDARD = set(vars(logging.makeLogRecord({})))
+# uvicorn repeats its message with ANSI colour codes as `color_message`: never a field here.
+_STANDARD = {*vars(logging.makeLogRecord({})), "color_message", "taskName"}
 
 
 class JsonFormatter(logging.Formatter):

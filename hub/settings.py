@@ -3,6 +3,9 @@
 Nothing else in the service reads os.environ; PROTOCOL.md section 8 names the settings.
 """
 
+import difflib
+import os
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +14,9 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_ADMIN_TOKEN_LENGTH = 32
+# HUB_* names that are not hub settings but are expected in a hub's environment:
+# hubctl's own variables and the test suite's database.
+NOT_SETTINGS = {"HUB_URL", "HUB_TOKEN", "HUB_TEST_DATABASE_URL"}
 
 
 class Settings(BaseSettings):
@@ -61,16 +67,39 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @cached_property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, absolute; None for PostgreSQL or an in-memory database."""
+        if self.is_sqlite and ":///" in self.database_url:
+            db_path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+            if db_path and db_path != ":memory:":
+                return Path(db_path).resolve()
+        return None
+
+    @cached_property
     def signing_key_path(self) -> Path:
         """The key file: HUB_SIGNING_KEY, else `hub-signing-key.pem` beside the SQLite file."""
         if self.signing_key is not None:
             return self.signing_key
-        if self.is_sqlite and ":///" in self.database_url:
-            db_path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
-            if db_path and db_path != ":memory:":
-                return Path(db_path).resolve().parent / "hub-signing-key.pem"
+        if self.sqlite_path is not None:
+            return self.sqlite_path.parent / "hub-signing-key.pem"
         return Path("hub-signing-key.pem").resolve()
 
     @property
     def runs_inprocess_worker(self) -> bool:
         return self.is_sqlite if self.inprocess_worker is None else self.inprocess_worker
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """HUB_* variables that are no setting (a typo such as HUB_DATABSE_URL), each with
+    the setting it most likely meant: warned about at start, since they change nothing."""
+    environ = os.environ if environ is None else environ
+    known = {f"HUB_{name.upper()}" for name in Settings.model_fields}
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("HUB_") or upper in known or upper in NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"{name} is not a hub setting and is ignored{hint}")
+    return warnings
