@@ -8,7 +8,7 @@ import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import httpx
@@ -31,6 +31,7 @@ from schemas.common import Page
 from schemas.hotlines import HotlineIn, HotlineOut, PrincipalKind, RouteOut, TokenCreated, TokenOut
 from schemas.referrals import CaseOut, ReferralOut, Status
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
+from schemas.stats import StatsOut
 
 __all__ = ["AsyncHubClient"]
 
@@ -150,7 +151,10 @@ class Events(_Resource):
         return await self._client._request(_base.events(after, limit))
 
     async def ack(self, ids: Iterable[str]) -> AckOut:
-        """Marks your events delivered, so they are not pushed again."""
+        """Marks your events delivered, so they are not pushed again; no ids, no request."""
+        ids = list(ids)
+        if not ids:
+            return AckOut(acknowledged=0)
         return await self._client._request(_base.ack_events(ids))
 
 
@@ -330,8 +334,8 @@ class AsyncHubClient:
     def __repr__(self) -> str:
         return f"AsyncHubClient({str(self.base_url)!r})"  # never the token
 
-    async def stats(self) -> dict[str, Any]:
-        """Counts by country, hotline and status (admin)."""
+    async def stats(self) -> StatsOut:
+        """Counts by country, hotline and status, and the timings (admin; docs/stats.md)."""
         return await self._request(_base.stats())
 
     async def keys(self) -> KeySet:
@@ -396,7 +400,7 @@ class AsyncHubClient:
             try:
                 step = flow.throw(error) if error is not None else flow.send(value)
             except StopIteration as stop:
-                return stop.value
+                return cast(R, stop.value)
             value, error = None, None
             if isinstance(step, Emit):
                 continue

@@ -31,7 +31,7 @@ from clients._models import (
     SubmittedReport,
 )
 from clients._signatures import SigningKey, load_signing_key, sign
-from schemas.common import Page, format_timestamp
+from schemas.common import FieldError, Page, format_timestamp
 from schemas.hotlines import (
     HotlineIn,
     HotlineOut,
@@ -46,6 +46,7 @@ from schemas.hotlines import (
 from schemas.log import LogEntries
 from schemas.referrals import CaseOut, ReferralOut, RouteCaseIn, Status, StatusIn
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
+from schemas.stats import StatsOut
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -185,7 +186,7 @@ class BaseClient:
 
     def _backoff(self, attempt: int) -> float:
         # Exponential, with jitter so that many clients failing together do not return together.
-        ceiling = min(MAX_BACKOFF, self.retry_backoff * 2**attempt)
+        ceiling = min(MAX_BACKOFF, self.retry_backoff * 2.0**attempt)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def finish(self, call: Call[T], response: httpx.Response) -> T:
@@ -227,10 +228,6 @@ def _page(kind: type[T]) -> Callable[[httpx.Response], Page[T]]:
     return _model(Page[kind])  # type: ignore[valid-type]
 
 
-def _json(response: httpx.Response) -> Any:
-    return response.json() if response.content else None
-
-
 def _text(response: httpx.Response) -> str:
     return response.text
 
@@ -254,6 +251,7 @@ _BatchResults = _adapter(dict[str, list[_BatchItem]])
 
 def _batch(references: list[str | None]) -> Callable[[httpx.Response], list[Any]]:
     def parse(response: httpx.Response) -> list[SubmittedReport | RejectedReport]:
+        results: list[SubmittedReport | RejectedReport]
         results = _BatchResults.validate_json(response.content)["results"]
         if len(results) != len(references):
             raise ValueError(f"{len(results)} results for {len(references)} reports")
@@ -261,9 +259,21 @@ def _batch(references: list[str | None]) -> Callable[[httpx.Response], list[Any]
             if isinstance(result, RejectedReport):
                 result.index = index
                 result.reference = reference
+                result.errors = _within_report(result.errors, index)
         return results
 
     return parse
+
+
+def _within_report(fields: list[FieldError] | None, index: int) -> list[FieldError] | None:
+    """`loc` as for one report (`["body", "site_type"]`), not `["body", "reports", 3, …]`."""
+    if fields is None:
+        return None
+    prefix: list[str | int] = ["body", "reports", index]
+    return [
+        FieldError(loc=["body", *f.loc[3:]], msg=f.msg) if f.loc[:3] == prefix else f
+        for f in fields
+    ]
 
 
 def _entries(response: httpx.Response) -> list[LogEntry]:
@@ -295,7 +305,10 @@ def status_body(
     if country is not None:
         body["country"] = country
     # Checked here so a wrong combination fails before anything is signed or sent.
-    StatusIn.model_validate(body)
+    try:
+        StatusIn.model_validate(body)
+    except ValidationError as error:
+        raise errors.InvalidInput.from_validation(error, ["body"]) from None
     return body
 
 
@@ -479,8 +492,8 @@ def retry_delivery(event_id: str) -> Call[DeliveryOut]:
     return Call("POST", path, _model(DeliveryOut))
 
 
-def stats() -> Call[dict[str, Any]]:
-    return Call("GET", "/v1/stats", _json, retry=True)
+def stats() -> Call[StatsOut]:
+    return Call("GET", "/v1/stats", _model(StatsOut), retry=True)
 
 
 def keys() -> Call[KeySet]:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -31,6 +31,7 @@ from schemas.common import Page
 from schemas.hotlines import HotlineIn, HotlineOut, PrincipalKind, RouteOut, TokenCreated, TokenOut
 from schemas.referrals import CaseOut, ReferralOut, Status
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
+from schemas.stats import StatsOut
 
 __all__ = ["HubClient"]
 
@@ -148,7 +149,10 @@ class Events(_Resource):
         return self._client._request(_base.events(after, limit))
 
     def ack(self, ids: Iterable[str]) -> AckOut:
-        """Marks your events delivered, so they are not pushed again."""
+        """Marks your events delivered, so they are not pushed again; no ids, no request."""
+        ids = list(ids)
+        if not ids:
+            return AckOut(acknowledged=0)
         return self._client._request(_base.ack_events(ids))
 
 
@@ -327,8 +331,8 @@ class HubClient:
     def __repr__(self) -> str:
         return f"HubClient({str(self.base_url)!r})"  # never the token
 
-    def stats(self) -> dict[str, Any]:
-        """Counts by country, hotline and status (admin)."""
+    def stats(self) -> StatsOut:
+        """Counts by country, hotline and status, and the timings (admin; docs/stats.md)."""
         return self._request(_base.stats())
 
     def keys(self) -> KeySet:
@@ -376,7 +380,7 @@ class HubClient:
             try:
                 step = flow.throw(error) if error is not None else flow.send(value)
             except StopIteration as stop:
-                return stop.value
+                return cast(R, stop.value)
             value, error = None, None
             if isinstance(step, Emit):
                 yield step.value
@@ -392,4 +396,4 @@ class HubClient:
             try:
                 next(steps)
             except StopIteration as stop:
-                return stop.value
+                return cast(R, stop.value)

@@ -99,9 +99,8 @@ def _usage_message(error: Exception) -> str:
 def _describe(error: errors.HubError) -> str:
     lines = [str(error)]
     if isinstance(error, errors.UnprocessableEntity):
-        lines += [
-            f"  {'.'.join(str(p) for p in e.get('loc', []))}: {e.get('msg')}" for e in error.errors
-        ]
+        lines = [str(error.args[0])]  # the fields follow, one a line
+        lines += [f"  {'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in error.errors]
     if (
         isinstance(error, errors.Conflict)
         and error.allowed is not None
@@ -201,7 +200,8 @@ def _profile(ctx: typer.Context) -> Profile:
     if "loaded" not in options:
         options["loaded"] = load_profile(**{k: v for k, v in options.items() if k != "loaded"})
         root.obj = options
-    return options["loaded"]
+    loaded: Profile = options["loaded"]
+    return loaded
 
 
 def _hub(ctx: typer.Context, *, token: bool = True) -> HubClient:
@@ -895,7 +895,7 @@ def dead_retry(
 @app.command()
 def stats(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Counts and times by country, hotline and status (admin)."""
-    figures = _hub(ctx).stats()
+    figures = _hub(ctx).stats().model_dump(mode="json")
     if as_json:
         _print_json(figures)
         return

@@ -9,6 +9,9 @@ import time
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from schemas.common import FieldError
 
 __all__ = [
     "AuditError",
@@ -19,6 +22,7 @@ __all__ = [
     "Forbidden",
     "Fork",
     "HubError",
+    "InvalidInput",
     "KeyMismatch",
     "NetworkError",
     "NotFound",
@@ -100,12 +104,35 @@ class UnsupportedMediaType(HubError):
 
 
 class UnprocessableEntity(HubError):
-    """422: fields are not valid; `.errors` names each as `{"loc": [...], "msg": ...}`."""
+    """422: fields are not valid; `.errors` names each as a `FieldError` (`.loc`, `.msg`),
+    the shape of `RejectedReport.errors`; `str()` lists them."""
 
     @property
-    def errors(self) -> list[dict[str, Any]]:
+    def errors(self) -> list[FieldError]:
         errors = self.problem.get("errors")
-        return list(errors) if isinstance(errors, list) else []
+        if not isinstance(errors, list):
+            return []
+        return [FieldError.model_validate(e) for e in errors if isinstance(e, dict) and "loc" in e]
+
+    def __str__(self) -> str:
+        return _with_fields(super().__str__(), self.problem.get("errors") or [])
+
+
+class InvalidInput(UnprocessableEntity, ValueError):
+    """The SDK refused a request before sending it, as the hub would have with a 422."""
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, prefix: list[str | int]) -> InvalidInput:
+        fields = [
+            {"loc": [*prefix, *e["loc"]], "msg": e["msg"]} for e in error.errors(include_url=False)
+        ]
+        problem = {
+            "type": "about:blank",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "errors": fields,
+        }
+        return cls("invalid input", status=422, problem=problem)
 
 
 class RateLimited(HubError):
@@ -174,6 +201,16 @@ def from_response(response: httpx.Response) -> HubError:
     detail = problem.get("detail")
     message = f"{status} {title}" + (f": {detail}" if detail and detail != title else "")
     return kind(message, status=status, problem=problem, response=response)
+
+
+def _with_fields(message: str, fields: list[Any]) -> str:
+    """The message and each bad field, as `loc: msg`."""
+    named = [
+        f"{'.'.join(str(p) for p in f.get('loc', []))}: {f.get('msg')}"
+        for f in fields
+        if isinstance(f, dict)
+    ]
+    return f"{message} ({'; '.join(named)})" if named else message
 
 
 class WebhookVerificationError(Exception):

@@ -51,8 +51,9 @@ class SiteType(StrEnum):
     other = "other"
 
 
-def _hex(length: int):
-    return Annotated[str, Field(pattern=rf"^[0-9a-fA-F]{{{length}}}$")]
+Hex64 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+Hex40 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{40}$")]
+Hex32 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")]
 
 
 class _LowerHex(WireModel):
@@ -64,22 +65,22 @@ class _LowerHex(WireModel):
 
 class Sha256(_LowerHex):
     alg: Literal["sha256"]
-    value: _hex(64)
+    value: Hex64
 
 
 class Sha1(_LowerHex):
     alg: Literal["sha1"]
-    value: _hex(40)
+    value: Hex40
 
 
 class Md5(_LowerHex):
     alg: Literal["md5"]
-    value: _hex(32)
+    value: Hex32
 
 
 class Pdq(_LowerHex):
     alg: Literal["pdq"]
-    value: _hex(64)
+    value: Hex64
     quality: Annotated[int, Field(ge=0, le=100)]
 
 

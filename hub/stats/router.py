@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 from hub.deps import AdminDep, ReadSession
 from hub.stats import service
+from schemas.stats import StatsOut
 
 router = APIRouter(tags=["administration"])
 
 
-@router.get("/v1/stats")
+@router.get("/v1/stats", response_model=StatsOut)
 def stats(who: AdminDep, session: ReadSession) -> dict[str, Any]:
     """Counts by hosting country, hotline and status; time to referral and to removal
     (p50/p90 in seconds) overall, by hosting country and by hotline (docs/stats.md)."""

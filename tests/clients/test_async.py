@@ -74,7 +74,7 @@ def test_async_client_end_to_end(hub: ServerThread, api: Hub) -> None:
             assert (await iwf.cases.get(referrals[0].case)).status == "accepted"
 
             assert [h.id async for h in admin.hotlines.list()] == ["GB-IWF", "NL-MELDPUNT"]
-            assert (await admin.stats())["cases"]["total"] == 5
+            assert (await admin.stats()).cases.total == 5
             assert (await admin.keys()).current()
             with pytest.raises(errors.NotFound):
                 await iwf.reports.get("rpt_missing")

@@ -29,7 +29,7 @@ def write_reports(path: Path, count: int) -> None:
 
 def reports_on_hub(url: str) -> int:
     with HubClient(url, ADMIN_TOKEN) as admin:
-        return admin.stats()["cases"]["total"]
+        return admin.stats().cases.total
 
 
 def test_an_interrupted_bulk_submission_resumes_without_duplicates(

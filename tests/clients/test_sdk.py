@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from clients import HubClient, RejectedReport, SubmittedReport, errors
 from clients.webhooks import verify_event
 from schemas.reports import ReportIn
+from schemas.stats import StatsOut
 from tests.conftest import ServerThread, report
 
 Hotline = Callable[..., HubClient]
@@ -65,6 +66,36 @@ def test_batches_answer_per_item_and_one_bad_item_rejects_nothing_else(hotline: 
     rejected = results[1]
     assert isinstance(rejected, RejectedReport)
     assert (rejected.index, rejected.reference, rejected.status) == (1, "B-bad", 422)
+
+
+def test_a_rejected_report_and_a_422_name_fields_alike_counting_from_the_report(
+    hotline: Hotline,
+) -> None:
+    iwf = hotline("GB-IWF", ["GB"])
+    bad = {**report("B-bad"), "site_type": "spaceship"}
+    [rejected] = iwf.reports.submit_batch([bad])
+    with pytest.raises(errors.UnprocessableEntity) as single:
+        iwf.reports.submit(bad)
+
+    assert isinstance(rejected, RejectedReport) and rejected.errors is not None
+    assert [e.loc for e in rejected.errors] == [e.loc for e in single.value.errors]
+    assert [e.loc for e in single.value.errors] == [["body", "site_type"]]
+    assert "body.site_type:" in str(single.value)
+
+
+def test_a_bad_status_is_an_sdk_error_before_anything_is_sent(hotline: Hotline) -> None:
+    iwf = hotline("GB-IWF", ["GB"])
+    with pytest.raises(errors.InvalidInput) as invalid:
+        iwf.referrals.set_status("ref_00000000000000000000000000", "vanished", NOW)
+    assert isinstance(invalid.value, errors.HubError)
+    assert [e.loc for e in invalid.value.errors] == [["body", "status"]]
+    assert "body.status:" in str(invalid.value)
+
+
+def test_acknowledging_no_events_is_a_no_op(hotline: Hotline) -> None:
+    meldpunt = hotline("NL-MELDPUNT", ["NL"])
+    assert meldpunt.events.ack([]).acknowledged == 0
+    assert meldpunt.events.ack(iter([])).acknowledged == 0
 
 
 def test_submit_many_batches_any_iterable_lazily(hotline: Hotline) -> None:
@@ -183,7 +214,8 @@ def test_tokens_are_created_listed_and_revoked(admin: HubClient, hub: ServerThre
 def test_stats_and_keys(admin: HubClient, hotline: Hotline) -> None:
     hotline("GB-IWF", ["GB"]).reports.submit(report())
     stats = admin.stats()
-    assert stats["cases"]["total"] == 1
+    assert isinstance(stats, StatsOut) and stats.cases.total == 1
+    assert stats.reports_by_hotline == {"GB-IWF": 1}
     keys = admin.keys()
     assert keys.current() and keys.current()[0].webhook_public_key.startswith("whpk_")
     assert keys.current()[0].verifier_key.public_key == keys.current()[0].public_key
@@ -199,7 +231,7 @@ def test_problems_become_typed_exceptions(
 
     with pytest.raises(errors.UnprocessableEntity) as invalid:
         iwf.reports.submit({**report(), "url": "ftp://files.example.net/x", "extra": 1})
-    assert {tuple(e["loc"])[-1] for e in invalid.value.errors} >= {"extra"}
+    assert {e.loc[-1] for e in invalid.value.errors} >= {"extra"}
 
     with pytest.raises(errors.Forbidden):
         iwf.stats()
