@@ -21,9 +21,9 @@ from clients.errors import WebhookVerificationError
 
 __all__ = ["PublicKeys", "SigningKey", "load_signing_key", "public_keys", "sign", "verify"]
 
-# The hub signs an event once and retries its push for 26 h with the same timestamp, so
-# "stale" means older than that window; replays inside it are stopped by seen event ids.
-TOLERANCE = 27 * 3600
+# The hub signs every push attempt (and every pulled copy) when it sends it, so the
+# Standard Webhooks default applies: older than 5 minutes is stale.
+TOLERANCE = 5 * 60
 FUTURE_SKEW = 5 * 60
 SCHEME = "v1a"
 

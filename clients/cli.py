@@ -1113,10 +1113,10 @@ def listen(
         typer.Option(
             "--max-age",
             min=0,
-            help="Refuse pushes signed longer ago than this many seconds (default 27 h: the hub "
-            "signs once and retries for 26 h with the same timestamp); 0 accepts any age.",
+            help="Refuse pushes signed longer ago than this many seconds (default 300: the "
+            "hub signs each attempt when it sends it); 0 accepts any age.",
         ),
-    ] = 27 * 3600,
+    ] = 300,
 ) -> None:
     """Reference webhook receiver: verifies each push (v1a signature; refuses stale ones,
     see --max-age), drops duplicates (seen ids kept in <out>.seen) and keeps new events.

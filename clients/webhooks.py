@@ -41,9 +41,9 @@ def verify_webhook(
     `keys` (`whpk_…`, raw bytes, the /v1/keys document…) and its timestamp are checked.
 
     Raises `WebhookVerificationError`. `tolerance` is the oldest timestamp accepted, in
-    seconds: 27 h, because this hub signs an event once, at creation, and retries its push
-    for 26 h with that timestamp (None accepts any age). Timestamps more than 5 minutes
-    ahead are refused. Replays within the window are dropped by event id (`Receiver`).
+    seconds: 5 minutes, the Standard Webhooks default, since the hub signs each attempt
+    when it sends it (None accepts any age). Timestamps more than 5 minutes ahead are
+    refused. Replays within the window are dropped by event id (`Receiver`).
     """
     message_id = verify(headers, body, keys, tolerance=tolerance, now=now)
     try:
@@ -55,9 +55,16 @@ def verify_webhook(
     return event
 
 
-def verify_event(event: EventOut | Mapping[str, Any], keys: PublicKeys) -> EventOut:
+def verify_event(
+    event: EventOut | Mapping[str, Any],
+    keys: PublicKeys,
+    *,
+    tolerance: int | None = TOLERANCE,
+    now: float | None = None,
+) -> EventOut:
     """Checks a pulled event's `signature`: the hub signs the RFC 8785 (JCS) form of
-    `{id, type, created_at, data}` as it pushes it. No timestamp tolerance applies."""
+    `{id, type, created_at, data}` when it serves it, so `tolerance` (5 minutes; None for
+    any age, e.g. for events kept and checked later) applies as to a push."""
     if not isinstance(event, EventOut):
         event = EventOut.model_validate(event)
     body = rfc8785.dumps(
@@ -68,8 +75,7 @@ def verify_event(event: EventOut | Mapping[str, Any], keys: PublicKeys) -> Event
         "webhook-timestamp": str(event.timestamp),
         "webhook-signature": event.signature,
     }
-    # A pulled event may be days old: the timestamp is checked only for being signed.
-    verify(headers, body, keys, tolerance=None)
+    verify(headers, body, keys, tolerance=tolerance, now=now)
     return event
 
 
@@ -78,9 +84,9 @@ class Receiver:
     `callback` and/or appends it to `out` (JSON lines); seen ids persist in `seen_file`.
 
     Answers: 204 new event, 200 duplicate, 400 malformed, 401 bad signature or stale,
-    500 when the callback fails (the hub pushes again). The default `tolerance` (27 h)
-    covers the hub's whole retry window; `tolerance=None` accepts pushes of any age, safe
-    as long as `seen_file` keeps every id.
+    500 when the callback fails (the hub pushes again). The default `tolerance` is 5
+    minutes (each attempt is signed when sent); `tolerance=None` accepts pushes of any
+    age, safe as long as `seen_file` keeps every id.
     """
 
     def __init__(

@@ -13,14 +13,14 @@ DeliveryState = Literal["pending", "delivered", "dead"]
 
 
 class EventOut(OutModel):
-    """One event as pushed: the signed JSON plus the `webhook-signature` and timestamp."""
+    """One event as pushed: the JSON plus a `webhook-signature` and timestamp made when served."""
 
     id: str
     type: str
     created_at: str
     data: dict[str, Any]
-    signature: str = Field(description="`v1a,<base64 Ed25519 signature>`, as pushed")
-    timestamp: int = Field(description="the `webhook-timestamp` that was signed")
+    signature: str = Field(description="`v1a,<base64 Ed25519 signature>`, made when served")
+    timestamp: int = Field(description="the `webhook-timestamp` signed: when it was served")
 
 
 class AckIn(WireModel):

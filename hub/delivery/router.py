@@ -18,12 +18,12 @@ EventPath = Annotated[str, Path(max_length=40)]
 
 @router.get("/v1/events", response_model=Page[EventOut], tags=["events"])
 def pull(who: HotlineDep, session: ReadSession, limit: LimitDep, after: AfterDep) -> dict:
-    """The caller's events in hub order, each with the signature it was pushed with.
+    """The caller's events in hub order, each signed as it is served (as a push would be).
 
     `next` is the cursor after the last item; it is null only when there was nothing new.
     """
     events = service.feed(session, who.subject, service.parse_cursor(after), limit)
-    return service.feed_page(events)
+    return service.feed_page(session, events)
 
 
 @router.post("/v1/events/ack", response_model=AckOut, tags=["events"])

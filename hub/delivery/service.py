@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import clock
+from hub.delivery import signer
 from hub.delivery.models import DELIVERED, PENDING, Event
 from hub.errors import Conflict, HubError, Invalid, NotFound, field_error
 from hub.referrals.status import mark_delivered
+from hub.signing import HubKey
 
 logger = logging.getLogger("hub.delivery")
 
@@ -39,18 +41,18 @@ def feed(session: Session, hotline_id: str, after: int, limit: int) -> list[Even
     return list(session.scalars(query))
 
 
-def to_pulled(event: Event) -> dict[str, Any]:
-    """The stored (signed) JSON, with the signature and timestamp that were pushed."""
+def to_pulled(event: Event, key: HubKey) -> dict[str, Any]:
+    """The stored JSON, with a signature and timestamp made now, as a push would have."""
     item = json.loads(event.body)
-    item["signature"] = event.signature
-    item["timestamp"] = event.timestamp
+    item["timestamp"], item["signature"] = signer.sign_now(key, event.id, event.body)
     return item
 
 
-def feed_page(events: Sequence[Event]) -> dict[str, Any]:
+def feed_page(session: Session, events: Sequence[Event]) -> dict[str, Any]:
     """A page of the feed; `next` is where to resume, null only when nothing new was there."""
     cursor = str(events[-1].seq) if events else None
-    return {"items": [to_pulled(e) for e in events], "next": cursor}
+    key = signer.key_of(session)
+    return {"items": [to_pulled(e, key) for e in events], "next": cursor}
 
 
 def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:

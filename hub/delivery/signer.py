@@ -8,6 +8,7 @@ import base64
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from hub import clock
 from hub.signing import HubKey, KeyRing
 
 SCHEME = "v1a"
@@ -22,6 +23,14 @@ def sign(key: HubKey, event_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` value: `v1a,<base64 signature>`."""
     signature = key.sign(signed_content(event_id, timestamp, body))
     return f"{SCHEME},{base64.b64encode(signature).decode()}"
+
+
+def sign_now(key: HubKey, event_id: str, body: bytes) -> tuple[int, str]:
+    """(`webhook-timestamp`, `webhook-signature`) for sending `body` now: every push
+    attempt and every pulled copy is signed afresh, so receivers may keep a 5-minute
+    tolerance; the id stays the event's, so they still deduplicate."""
+    timestamp = int(clock.utcnow().timestamp())
+    return timestamp, sign(key, event_id, timestamp, body)
 
 
 def attach_keyring(engine: Engine, keyring: KeyRing) -> None:

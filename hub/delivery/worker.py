@@ -11,11 +11,12 @@ import socket
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
-from hub.delivery import doorbell, leases
+from hub.delivery import doorbell, leases, signer
 from hub.delivery.leases import Claimed
-from hub.delivery.sender import PushResult, Sender
+from hub.delivery.sender import PushResult, Sender, Signed
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
 from hub.migrate import upgrade
@@ -38,6 +39,7 @@ class Worker:
     def __init__(self, state: HubState, owner: str | None = None) -> None:
         settings = state.settings
         self.database = state.database
+        self.keyring = state.keyring
         self.owner = owner or f"{socket.gethostname()[:24]}-{os.getpid()}-{new_id('wrk')[-6:]}"
         self.capacity = settings.delivery_concurrency
         self.lease = timedelta(seconds=settings.delivery_lease_seconds)
@@ -67,7 +69,8 @@ class Worker:
                 free = self.capacity - len(self._in_flight)
                 claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
                 for item in claimed:
-                    task = asyncio.create_task(self.sender.push(item.webhook_url, item.event))
+                    attempt = self._signed_now(item.event)
+                    task = asyncio.create_task(self.sender.push(item.webhook_url, attempt))
                     self._in_flight[task] = item
                 if claimed and len(claimed) == free:
                     continue  # a full batch: more may be waiting
@@ -79,6 +82,11 @@ class Worker:
             if listener is not None:
                 listener.join(timeout=2)
             logger.info("delivery worker stopped", extra={"owner": self.owner})
+
+    def _signed_now(self, event: Signed) -> Signed:
+        """This attempt's own timestamp and signature; the webhook-id stays the event id."""
+        timestamp, signature = signer.sign_now(self.keyring.current(), event.id, event.body)
+        return replace(event, timestamp=timestamp, signature=signature)
 
     async def _idle(self) -> None:
         """Until a push finishes, new events are announced, or the poll interval is up."""
