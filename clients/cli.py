@@ -1,5 +1,5 @@
 """`hubctl`, the hub's command line: every command is one SDK call and some printing.
-Configuration comes from flags, HUB_URL / HUB_TOKEN, or ~/.config/hubctl/config.toml."""
+Configuration comes from flags (--hub, --token), HUB_URL / HUB_TOKEN, or the config file."""
 
 from __future__ import annotations
 
@@ -66,22 +66,36 @@ class _Failures(TyperGroup):
     """Turns failures anywhere below into one clear line on stderr and an exit code."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click Context
+        def as_json() -> bool:
+            return bool(ctx.meta.get(JSON_ERRORS))
+
         try:
             return super().invoke(ctx)
         except errors.AuditError as error:
-            _fail(f"verification failed: {error}", EXIT_VERIFICATION)
+            _fail(f"verification failed: {error}", EXIT_VERIFICATION, as_json())
         except WebhookVerificationError as error:
-            _fail(f"verification failed: {error}", EXIT_VERIFICATION)
+            _fail(f"verification failed: {error}", EXIT_VERIFICATION, as_json())
+        except errors.InvalidInput as error:
+            _fail(_describe(error), EXIT_USAGE, as_json(), error)
         except errors.HubError as error:
-            _fail(_describe(error), EXIT_HUB)
+            _fail(_describe(error), EXIT_HUB, as_json(), error)
         except (ConfigError, NoteError, ValidationError, ValueError, OSError) as error:
-            _fail(_usage_message(error), EXIT_USAGE)
+            _fail(_usage_message(error), EXIT_USAGE, as_json())
         except KeyboardInterrupt:
-            _fail("interrupted", EXIT_INTERRUPTED)
+            _fail("interrupted", EXIT_INTERRUPTED, as_json())
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+def _fail(
+    message: str, code: int, as_json: bool = False, problem: errors.HubError | None = None
+) -> NoReturn:
+    if as_json:
+        # One JSON object on stderr, so a script reading --json output can parse failures too.
+        failure: dict[str, Any] = {"error": message, "exit_code": code}
+        if problem is not None and problem.problem:
+            failure["problem"] = problem.problem
+        print(json.dumps(failure, ensure_ascii=False), file=sys.stderr)
+    else:
+        stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
@@ -118,8 +132,9 @@ app = typer.Typer(
     help=(
         "Command line of the Hotline Exchange Hub: submit reports, read referrals and "
         "events, post status, administer the hub, audit its signed log.\n\n"
-        "Configuration: flags, else HUB_URL / HUB_TOKEN / HUBCTL_SIGNING_KEY, else the "
-        "config file (~/.config/hubctl/config.toml, or --config).\n\n"
+        "Configuration: flags (--hub, --token, ...), else HUB_URL / HUB_TOKEN / "
+        "HUBCTL_SIGNING_KEY, else the config file (~/.config/hubctl/config.toml, or "
+        "--config; --profile or HUBCTL_PROFILE picks a table).\n\n"
         "Exit codes: "
         + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items())
         + "."
@@ -130,8 +145,22 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+JSON_ERRORS = "hubctl.json"
+
+
+def _json_errors(ctx: typer.Context, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_ERRORS] = True  # ctx.meta is shared by the whole command line
+    return value
+
+
 JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
+    bool,
+    typer.Option(
+        "--json",
+        callback=_json_errors,
+        help="Print JSON for scripts instead of a table (errors too, on stderr).",
+    ),
 ]
 LimitFlag = Annotated[
     int | None, typer.Option("--limit", min=1, help="Show at most this many (default: all).")
@@ -147,8 +176,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    url: Annotated[
-        str | None, typer.Option("--url", envvar="HUB_URL", help="Base URL of the hub.")
+    hub: Annotated[
+        str | None,
+        typer.Option("--hub", envvar="HUB_URL", help="The hub's address (base URL)."),
     ] = None,
     token: Annotated[
         str | None,
@@ -174,7 +204,11 @@ def _root(
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", help="Use the [profiles.NAME] table of the config file."),
+        typer.Option(
+            "--profile",
+            envvar="HUBCTL_PROFILE",
+            help="Use the [profiles.NAME] table of the config file.",
+        ),
     ] = None,
     timeout: Annotated[
         float | None, typer.Option("--timeout", min=0.1, help="Seconds per request (default 30).")
@@ -185,7 +219,7 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = {
-        "url": url,
+        "url": hub,
         "token": token,
         "signing_key": signing_key,
         "config": config,
@@ -200,16 +234,16 @@ def _profile(ctx: typer.Context) -> Profile:
     if "loaded" not in options:
         options["loaded"] = load_profile(**{k: v for k, v in options.items() if k != "loaded"})
         root.obj = options
+        for warning in options["loaded"].warnings:
+            stderr.print(f"warning: {escape(warning)}", markup=True)
     loaded: Profile = options["loaded"]
     return loaded
 
 
 def _hub(ctx: typer.Context, *, token: bool = True) -> HubClient:
     profile = _profile(ctx)
-    if token and not profile.token:
-        raise ConfigError("no token: pass --token, set HUB_TOKEN or put token in the config file")
     client = HubClient(
-        profile.require_url(),
+        profile.require_url_and_token() if token else profile.require_url(),
         profile.token,
         timeout=profile.timeout,
         signing_key=profile.signing_key,
@@ -355,14 +389,18 @@ def submit(
     photodna: Annotated[str | None, typer.Option(help="PhotoDNA hash (base64).")] = None,
     kind: Annotated[ContentKind, typer.Option(help="Content kind.")] = ContentKind.image,
     classification: Annotated[
-        Classification, typer.Option(help="Assessment.")
-    ] = Classification.baseline,
+        Classification | None,
+        typer.Option(help="Single report, required: your legal assessment (no default)."),
+    ] = None,
     age_group: Annotated[AgeGroup, typer.Option(help="Age group.")] = AgeGroup.unknown,
-    site_type: Annotated[SiteType, typer.Option(help="Site type.")] = SiteType.website,
+    site_type: Annotated[
+        SiteType | None, typer.Option(help="Single report, required: the kind of site.")
+    ] = None,
     observed_at: Annotated[
         str | None,
         typer.Option(
-            help="When you saw it (RFC 3339; default now: give it so a repeat is a replay)."
+            help="Single report, required: when you saw it (RFC 3339), so that running the "
+            "same command again is a replay (200), not a conflict."
         ),
     ] = None,
     hosting_ip: Annotated[str | None, typer.Option(help="The address you saw it on.")] = None,
@@ -376,8 +414,25 @@ def submit(
     """
     hub = _hub(ctx)
     if file is None:
-        if not reference or not url:
-            raise ConfigError("give --file, or --reference and --url (and a hash) for one report")
+        missing = [
+            flag
+            for flag, value in (
+                ("--reference", reference),
+                ("--url", url),
+                ("--classification", classification),
+                ("--site-type", site_type),
+                ("--observed-at", observed_at),
+            )
+            if not value
+        ]
+        if missing:
+            # Never a default for these: a classification is a legal claim, and a changing
+            # observed_at would turn a repeated command into a conflicting report.
+            raise ConfigError(
+                f"give --file, or for one report {', '.join(missing)} (and a hash); "
+                "there is no default for them"
+            )
+        assert classification is not None and site_type is not None
         hashes: list[dict[str, Any]] = [
             {"alg": alg, "value": value}
             for alg, value in (

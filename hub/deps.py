@@ -52,7 +52,8 @@ def _principal(request: Request, state: StateDep) -> Principal:
 def _require(*kinds: str):  # type: ignore[no-untyped-def]
     def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if principal.kind not in kinds:
-            raise Forbidden(f"needs a {' or '.join(kinds)} token")
+            named = " or ".join(kinds)
+            raise Forbidden(f"needs {'an' if named[0] in 'aeiou' else 'a'} {named} token")
         return principal
 
     return dependency

@@ -17,6 +17,7 @@ from tests.clients.tlog import FakeLog, Signer
 from tests.conftest import ADMIN_TOKEN, Hub, ServerThread, report
 
 Run = Callable[..., Result]
+ASSESSED = ("--classification", "baseline", "--site-type", "image_host")
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_configuration_from_a_file_and_profiles(
 ) -> None:
     config = tmp_path / "hubctl.toml"
     config.write_text(
-        f'url = "{hub.url}"\ntoken = "wrong"\n[profiles.admin]\ntoken = "{ADMIN_TOKEN}"\n'
+        f'hub = "{hub.url}"\ntoken = "wrong"\n[profiles.admin]\ntoken = "{ADMIN_TOKEN}"\n'
     )
     no_env = {"HUB_URL": "", "HUB_TOKEN": ""}
     assert run("--config", str(config), "hotlines", token=None, env=no_env).exit_code == 1
@@ -71,17 +72,66 @@ def test_configuration_from_a_file_and_profiles(
     assert out(result) == []
     default = tmp_path / "config" / "hubctl" / "config.toml"
     default.parent.mkdir(parents=True)
-    default.write_text(f'url = "{hub.url}"\ntoken = "{ADMIN_TOKEN}"\n')
+    default.write_text(f'hub = "{hub.url}"\ntoken = "{ADMIN_TOKEN}"\n')
+    default.chmod(0o600)
     assert run("hotlines", "--json", token=None, env=no_env).exit_code == 0
     # Flags win over the environment and the file.
     assert run("--token", "wrong", "hotlines").exit_code == 1
-    default.write_text('url = "x"\ntypo = 1\n')
+    default.write_text('hub = "x"\ntypo = 1\n')
     bad = run("hotlines", token=None, env=no_env)
     assert bad.exit_code == 2 and "unknown settings ['typo']" in bad.stderr
     missing = run(
         "hotlines", token=None, env={"HUB_URL": hub.url, "XDG_CONFIG_HOME": str(tmp_path / "none")}
     )
     assert missing.exit_code == 2 and "no token" in missing.stderr
+
+
+def test_submit_refuses_to_guess_a_classification_site_type_or_time(run: Run, api: Hub) -> None:
+    api.register("GB-IWF", ["GB"])
+    iwf = api.token("hotline", "GB-IWF")
+    one = ("submit", "--reference", "IWF-9", "--url", "https://files.example.net/9.jpg",
+           "--sha256", "ab" * 32)  # fmt: skip
+    refused = run(*one, token=iwf)
+    assert refused.exit_code == 2
+    for flag in ("--classification", "--site-type", "--observed-at"):
+        assert flag in refused.stderr
+    assert out(run("reports", "--json", token=iwf)) == []  # nothing was sent
+    complete = (*one, *ASSESSED, "--observed-at", "2026-11-24T09:30:00Z", "--json")
+    assert out(run(*complete, token=iwf))["status"] == 201
+    assert out(run(*complete, token=iwf))["status"] == 200  # the same command again: a replay
+
+
+def test_config_profile_from_the_environment_and_a_warning_for_a_readable_token(
+    run: Run, hub: ServerThread, tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "hubctl" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'hub = "{hub.url}"\n[profiles.admin]\ntoken = "{ADMIN_TOKEN}"\n')
+    no_env = {"HUB_URL": "", "HUB_TOKEN": ""}
+    config.chmod(0o644)
+    shared = run("hotlines", "--json", token=None, env={**no_env, "HUBCTL_PROFILE": "admin"})
+    assert out(shared) == []
+    assert f"{config} holds a token and others can read it" in shared.stderr
+    config.chmod(0o600)
+    private = run("hotlines", token=None, env={**no_env, "HUBCTL_PROFILE": "admin"})
+    assert private.exit_code == 0 and "warning" not in private.stderr
+
+
+def test_errors_are_clear_and_json_under_json(run: Run, api: Hub, tmp_path: Path) -> None:
+    nothing = {"HUB_URL": "", "HUB_TOKEN": "", "XDG_CONFIG_HOME": str(tmp_path / "none")}
+    neither = run("hotlines", token=None, env=nothing)
+    assert neither.exit_code == 2 and "no hub address and no token" in neither.stderr
+    api.register("GB-IWF", ["GB"])
+    iwf = api.token("hotline", "GB-IWF")
+    forbidden = run("hotlines", token=iwf)
+    assert forbidden.exit_code == 1 and "needs an admin token" in forbidden.stderr
+    as_json = run("hotlines", "--json", token=iwf)
+    assert as_json.exit_code == 1 and as_json.stdout == ""
+    failure = json.loads(as_json.stderr)
+    assert failure["exit_code"] == 1 and failure["problem"]["status"] == 403
+    assert "needs an admin token" in failure["error"]
+    usage = json.loads(run("hotlines", "--json", token=None, env=nothing).stderr)
+    assert usage["exit_code"] == 2 and "no hub address" in usage["error"]
 
 
 def test_administration_commands(run: Run) -> None:
@@ -131,12 +181,14 @@ def test_hotline_commands_from_report_to_status(run: Run, api: Hub, tmp_path: Pa
     iwf, meldpunt = api.token("hotline", "GB-IWF"), api.token("hotline", "NL-MELDPUNT")
     submitted = run(
         "submit", "--reference", "IWF-1", "--url", "https://files.example.net/a.jpg",
-        "--sha256", "ab" * 32, "--observed-at", "2026-11-24T09:30:00Z", "--json", token=iwf,
+        "--sha256", "ab" * 32, "--observed-at", "2026-11-24T09:30:00Z", "--json", *ASSESSED,
+        token=iwf,
     )  # fmt: skip
     report_out = out(submitted)
     assert report_out["routing"]["to"] == "NL-MELDPUNT"
     again = run("submit", "--reference", "IWF-1", "--url", "https://files.example.net/a.jpg",
-                "--sha256", "ab" * 32, "--observed-at", "2026-11-24T09:30:00Z", token=iwf)  # fmt: skip
+                "--sha256", "ab" * 32, "--observed-at", "2026-11-24T09:30:00Z", *ASSESSED,
+                token=iwf)  # fmt: skip
     assert "already submitted (replay)" in again.stdout
     assert "IWF-1" in run("reports", token=iwf).stdout
     assert out(run("reports", report_out["id"], "--json", token=iwf))["reference"] == "IWF-1"
@@ -158,7 +210,8 @@ def test_hotline_commands_from_report_to_status(run: Run, api: Hub, tmp_path: Pa
     assert "Submitted" not in run("stats").stdout and run("stats").exit_code == 0
     assert out(run("stats", "--json"))["cases"]["total"] == 1
     domestic = out(run("submit", "--reference", "IWF-2", "--url", "https://files.example.net/d",
-                       "--md5", "cd" * 16, "--hosting-ip", "203.0.113.200", "--json", token=iwf))  # fmt: skip
+                       "--md5", "cd" * 16, "--hosting-ip", "203.0.113.200", "--json", *ASSESSED,
+                       "--observed-at", "2026-11-24T09:30:00Z", token=iwf))  # fmt: skip
     assert run("status", "--case", domestic["case"]["id"], "accepted", token=iwf).exit_code == 0
     forbidden = run("stats", token=iwf)
     assert forbidden.exit_code == 1 and "403" in forbidden.stderr
