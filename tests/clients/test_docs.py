@@ -1,9 +1,13 @@
-"""The examples of docs/sdk.md and docs/cli.md run against a live hub, in order, with
-the placeholder address replaced: documentation that drifts from the code fails here."""
+"""The examples of README.md, docs/sdk.md and docs/cli.md run, in order, against a hub
+started with the defaults of `make run` (embedded GeoIP, no hosts map, DNS never needed),
+with the placeholder address replaced: documentation that drifts from the code fails here."""
 
 import json
+import os
 import re
 import shlex
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +16,86 @@ from typer.testing import CliRunner
 
 from clients._bulk import CSV_COLUMNS
 from clients.cli import EXIT_CODES, app
+from hub.settings import Settings
 from tests.conftest import ADMIN_TOKEN, Hub, ServerThread
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 PLACEHOLDER = "https://hub.example.org"
 BLOCK = re.compile(r"(?:<!-- (?P<marker>[^>]*) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
 
 
 def blocks(name: str) -> list[tuple[str, str, str]]:
     """(marker, language, body) of each fenced block of a document."""
-    text = (DOCS / name).read_text()
+    text = (ROOT / name if name == "README.md" else DOCS / name).read_text()
     return [(m["marker"] or "", m["lang"], m["body"]) for m in BLOCK.finditer(text)]
 
 
-def test_sdk_examples_run(
-    api: Hub, hub: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def default_settings(database_url: str, tmp_path: Path) -> Settings:
+    """What `make run` starts with; the database (one per test), the key file and the
+    bootstrap admin token (the README's `HUB_ADMIN_TOKEN` option) are the test's."""
+    return Settings(
+        database_url=database_url,
+        signing_key=tmp_path / "hub-signing-key.pem",
+        admin_token=ADMIN_TOKEN,
+    )
+
+
+@pytest.fixture
+def default_hub(default_settings: Settings) -> Iterator[ServerThread]:
+    with ServerThread(default_settings) as server:
+        yield server
+
+
+def run_readme_steps(hub: ServerThread, settings: Settings, tmp_path: Path) -> str:
+    """The README's curl block in bash, as a newcomer pastes it into a second terminal."""
+    [script] = [body for _, lang, body in blocks("README.md") if "curl" in body]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(
+        PORT=str(hub.port),
+        HUB_DATABASE_URL=settings.database_url,
+        HUB_SIGNING_KEY=str(settings.signing_key_path),
+        HUB_LOG_LEVEL="WARNING",
+    )
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,  # where `.venv/bin/python` is, as in the README
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def json_documents(text: str) -> list[Any]:
+    """The JSON answers curl printed one after another (curl -s adds no newline)."""
+    decoder, found, position = json.JSONDecoder(), [], 0
+    while (position := text.find("{", position)) != -1:
+        document, position = decoder.raw_decode(text, position)
+        found.append(document)
+    return found
+
+
+def test_readme_steps_then_sdk_examples_run_on_a_default_hub(
+    default_hub: ServerThread,
+    default_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    api.register("GB-IWF", ["GB"])
-    api.register("NL-MELDPUNT", ["NL"])
+    printed = run_readme_steps(default_hub, default_settings, tmp_path)
+    answers = json_documents(printed)
+    routed = next(a for a in answers if a.get("reference") == "IWF-2026-000001")
+    assert routed["routing"]["to"] == "NL-MELDPUNT"
+    assert routed["hosting"]["country"] == "NL"
+    assert any(a.get("status") == "accepted" for a in answers), printed  # the referral
+    reports = answers[-1]["items"]
+    assert reports[0]["case"]["status"] == "accepted"  # what GB-IWF sees of its case
+
+    api = Hub(default_hub.url)
+    hub = default_hub
     monkeypatch.setenv("IWF_TOKEN", api.token("hotline", "GB-IWF"))
     monkeypatch.setenv("MELDPUNT_TOKEN", api.token("hotline", "NL-MELDPUNT"))
     monkeypatch.setenv("HUB_ADMIN_TOKEN", ADMIN_TOKEN)
@@ -47,6 +113,9 @@ def test_sdk_examples_run(
     # What the examples did is on the hub.
     assert namespace["later"].previous_size == namespace["result"].size
     assert namespace["on_push"]({}, b"{}") == 401
+    assert namespace["submitted"].hosting.country == "NL"
+    assert namespace["domestic"].routing.reason == "domestic"
+    api.close()
 
 
 def jq(document: Any, path: str) -> str:
@@ -93,9 +162,10 @@ class Shell:
             self.hubctl(line, expected)
 
 
-def test_cli_examples_run(
-    hub: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_cli_examples_run_on_an_empty_default_hub(
+    default_hub: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    hub = default_hub
     monkeypatch.chdir(tmp_path)
     shell = Shell(
         {
@@ -119,7 +189,7 @@ def test_cli_examples_run(
     assert ran >= 30
     assert (tmp_path / "state" / "hubctl").is_dir()
     errors = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text().splitlines()]
-    assert [e["reference"] for e in errors] == ["IWF-2026-000128"]
+    assert [e["reference"] for e in errors] == ["IWF-2026-100128"]
 
 
 def test_cli_docs_list_every_csv_column_and_exit_code() -> None:
