@@ -42,7 +42,9 @@ class Profile:
 
     def require_url(self) -> str:
         if not self.url:
-            raise ConfigError("no hub address: pass --hub, set HUB_URL or put hub in the config file")
+            raise ConfigError(
+                "no hub address: pass --hub, set HUB_URL or put hub in the config file"
+            )
         return self.url
 
     def require_url_and_token(self) -> str:
@@ -53,7 +55,9 @@ class Profile:
                 "HUB_TOKEN, or put hub and token in the config file"
             )
         if not self.token:
-            raise ConfigError("no token: pass --token, set HUB_TOKEN or put token in the config file")
+            raise ConfigError(
+                "no token: pass --token, set HUB_TOKEN or put token in the config file"
+            )
         return self.require_url()
 
 
