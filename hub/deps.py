@@ -56,6 +56,7 @@ def _require(*kinds: str):  # type: ignore[no-untyped-def]
             raise Forbidden(f"needs {'an' if named[0] in 'aeiou' else 'a'} {named} token")
         return principal
 
+    dependency.kinds = kinds  # type: ignore[attr-defined]  # read by hub.openapi (403s)
     return dependency
 
 
