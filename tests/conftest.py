@@ -228,6 +228,23 @@ class Hub:
 
 
 @pytest.fixture
+def default_settings(database_url: str, tmp_path: Path) -> Settings:
+    """What `make run` starts with (embedded GeoIP, DNS, no hosts map); the database (one
+    per test), the key file and the bootstrap admin token are the test's."""
+    return Settings(
+        database_url=database_url,
+        signing_key=tmp_path / "hub-signing-key.pem",
+        admin_token=ADMIN_TOKEN,
+    )
+
+
+@pytest.fixture
+def default_hub(default_settings: Settings) -> Iterator[ServerThread]:
+    with ServerThread(default_settings) as server:
+        yield server
+
+
+@pytest.fixture
 def api(hub: ServerThread) -> Iterator[Hub]:
     handle = Hub(hub.url)
     yield handle

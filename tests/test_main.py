@@ -113,3 +113,20 @@ def test_demo_seeds_two_hotlines_whose_tokens_work(hub: ServerThread, settings: 
             timeout=10,
         )
         assert answer.status_code == 200
+
+
+def test_the_commands_the_demo_prints_take_a_report_to_an_accepted_referral(
+    default_hub: ServerThread, default_settings: Settings
+) -> None:
+    steps = seed(default_settings, default_hub.url)
+    env = {**clean_env(), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", steps],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "submitted:" in done.stdout and "NL-MELDPUNT" in done.stdout
+    assert "is now accepted" in done.stdout

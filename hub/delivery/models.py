@@ -16,9 +16,10 @@ DEAD = "dead"
 
 
 class Event(SQLModel, table=True):
-    """An event as it was signed once at creation, and how far its push has got.
+    """An event, its signature at creation, and how far its push has got.
 
-    `body` holds the exact bytes pushed (JCS of id, type, created_at, data); `seq` is the
+    `body` holds the exact bytes pushed (JCS of id, type, created_at, data); every push
+    attempt and pulled copy is signed afresh when sent (`signer.sign_now`). `seq` is the
     pull cursor, allocated under the exchange lock so it follows commit order.
     """
 

@@ -1,5 +1,6 @@
-"""The transactional outbox: events written, signed once, in the transaction of the change
-they announce; what the worker pushes and the pull feed serves is exactly these bytes.
+"""The transactional outbox: events written in the transaction of the change they
+announce; what the worker pushes and the pull feed serves is exactly these bytes, each
+copy signed when it is sent.
 """
 
 from collections.abc import Iterable

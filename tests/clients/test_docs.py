@@ -7,7 +7,6 @@ import os
 import re
 import shlex
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +28,6 @@ def blocks(name: str) -> list[tuple[str, str, str]]:
     """(marker, language, body) of each fenced block of a document."""
     text = (ROOT / name if name == "README.md" else DOCS / name).read_text()
     return [(m["marker"] or "", m["lang"], m["body"]) for m in BLOCK.finditer(text)]
-
-
-@pytest.fixture
-def default_settings(database_url: str, tmp_path: Path) -> Settings:
-    """What `make run` starts with; the database (one per test), the key file and the
-    bootstrap admin token (the README's `HUB_ADMIN_TOKEN` option) are the test's."""
-    return Settings(
-        database_url=database_url,
-        signing_key=tmp_path / "hub-signing-key.pem",
-        admin_token=ADMIN_TOKEN,
-    )
-
-
-@pytest.fixture
-def default_hub(default_settings: Settings) -> Iterator[ServerThread]:
-    with ServerThread(default_settings) as server:
-        yield server
 
 
 def run_readme_steps(hub: ServerThread, settings: Settings, tmp_path: Path) -> str:
