@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     signing_key: Path | None = None
     geoip_db: Path | None = None
+    asn_db: Path | None = None  # GeoLite2-ASN or DB-IP ASN .mmdb (docs/cdn.md)
+    cdn_ranges: Path | None = None  # replaces the shipped CDN ranges (docs/cdn.md)
     static_hosts: Path | None = None
     allow_private_webhooks: bool = False
     pdq_threshold: Annotated[int, Field(ge=0, le=255)] = 31

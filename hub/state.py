@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hub.db import Database
 from hub.delivery.signer import attach_keyring
 from hub.delivery.targets import WebhookTargets
+from hub.geo.cdn import open_hosting_networks
 from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
 from hub.matching.service import PdqIndex
@@ -46,6 +47,7 @@ def build_state(settings: Settings) -> HubState:
         countries=countries,
         pdq_index=PdqIndex(database),
         pdq_threshold=settings.pdq_threshold,
+        networks=open_hosting_networks(settings.asn_db, settings.cdn_ranges),
     )
     keyring = KeyRing(settings.signing_key_path)
     # Events are signed inside whatever session writes them: the ring rides on the engine.

@@ -1,7 +1,7 @@
 """Administration wire models: hotlines, routes and tokens (PROTOCOL.md section 2)."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -54,6 +54,20 @@ class RouteIn(WireModel):
 
 class RouteOut(OutModel):
     country: CountryCode
+    hotline: HotlineId
+    # 1.1: "fallback" when no member hotline serves the country and this hotline takes it.
+    kind: Literal["primary", "fallback"] = "primary"
+
+
+CdnProvider = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$")]
+
+
+class CdnRouteOut(OutModel):
+    """1.1: the hotline for cases behind one CDN or reverse proxy."""
+
+    provider: CdnProvider
+    name: str
+    country: CountryCode  # the provider's home country, whose hotline is the default
     hotline: HotlineId
 
 

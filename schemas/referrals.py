@@ -95,3 +95,32 @@ class ReferralRerouted(OutModel):
     referral: str | None  # the referral that was rerouted; null when a domestic case was
     new_referral: str | None  # null when the case went domestic or to the unassigned queue
     country: CountryCode
+
+
+class ReferralActionKind(StrEnum):
+    """1.1: what a referral's hotline did that leaves the status alone (ICCAM's LEA, ISP)."""
+
+    law_enforcement_notified = "law_enforcement_notified"
+    host_notified = "host_notified"
+
+
+class ActionIn(WireModel):
+    action: ReferralActionKind
+    occurred_at: Timestamp
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        return StatusIn._plausible_time(value)
+
+
+class ActionOut(OutModel):
+    """An action as `POST /v1/referrals/{id}/actions` answers it and the
+    `referral.action` event carries it."""
+
+    id: str
+    referral: str
+    case: str
+    action: ReferralActionKind
+    occurred_at: Timestamp
+    recorded_at: Timestamp

@@ -49,6 +49,20 @@ class SiteType(StrEnum):
     banner = "banner"
     redirector = "redirector"
     other = "other"
+    # Protocol 1.1: ICCAM's site types that had no value here (docs/protocol-changes/i11route.md).
+    image_board = "image_board"
+    video_channel = "video_channel"
+    link_site = "link_site"
+    web_archive = "web_archive"
+    p2p = "p2p"
+    newsgroup = "newsgroup"
+
+
+class Gender(StrEnum):
+    female = "female"
+    male = "male"
+    both = "both"
+    unknown = "unknown"
 
 
 Hex64 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
@@ -121,6 +135,10 @@ class Content(WireModel):
 class Assessment(WireModel):
     classification: Classification
     age_group: AgeGroup
+    # Protocol 1.1, optional: left out (or null) when the hotline did not record it.
+    gender: Gender | None = None
+    virtual: bool | None = None  # drawn, CGI or AI-generated
+    commercial: bool | None = None
 
 
 Reference = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x20-\x7e]+$")]
@@ -134,6 +152,7 @@ class ReportIn(WireModel):
     site_type: SiteType
     observed_at: Timestamp
     hosting_ip: Annotated[str, Field(max_length=45)] | None = None
+    origin_ip: Annotated[str, Field(max_length=45)] | None = None  # 1.1: behind a CDN
 
     @field_validator("observed_at")
     @classmethod
@@ -168,16 +187,25 @@ class ContentRef(OutModel):
     match: ContentMatch | None = None
 
 
+class Network(OutModel):
+    asn: int
+    name: str | None = None
+
+
 class Hosting(OutModel):
     ip: str | None = None
     country: CountryCode | None = None
-    source: Literal["reported", "resolved", "unresolvable"]
+    source: Literal["reported", "resolved", "unresolvable", "origin"]
+    cdn: str | None = None  # 1.1: the CDN or reverse proxy in front of the URL
+    network: Network | None = None  # 1.1: null without an ASN database
 
 
 class Routing(OutModel):
     to: HotlineId | None = None
     referral: str | None = None
-    reason: Literal["hosting_country", "domestic", "no_member_hotline", "unresolvable"]
+    reason: Literal[
+        "hosting_country", "domestic", "no_member_hotline", "unresolvable", "cdn", "fallback"
+    ]
 
 
 class ReportOut(OutModel):

@@ -31,6 +31,33 @@ class Timing(OutModel):
     by_hotline: dict[str, Percentiles] = Field(default_factory=dict)
 
 
+class NetworkRemoval(Percentiles):
+    asn: int
+    name: str | None = None
+
+
+class RemovalByNetwork(OutModel):
+    time_to_removal: dict[str, NetworkRemoval] = Field(description="keyed by ASN as a string")
+    slowest: list[NetworkRemoval] = Field(description="the networks slowest to remove, by p50")
+
+
+class LawEnforcementTiming(Percentiles):
+    within_3_days: int
+    share_within_3_days: float | None = None
+
+
+class NoticesBeforeRemoval(Percentiles):
+    mean: float | None = None
+
+
+class ByAssessment(OutModel):
+    cases_by_age_group: dict[str, int]
+    cases_by_gender: dict[str, int]
+    cases_by_virtual: dict[str, int]
+    reports_by_site_type: dict[str, int]
+    reports_by_content: dict[str, int] = Field(description="`new` and `known` report counts")
+
+
 class StatsOut(OutModel):
     cases: CaseCounts
     referrals: ReferralCounts
@@ -39,3 +66,7 @@ class StatsOut(OutModel):
     reports_by_hotline: dict[str, int]
     time_to_referral: Timing
     time_to_removal: Timing
+    removal_by_network: RemovalByNetwork | None = None
+    time_to_law_enforcement: LawEnforcementTiming | None = None
+    notices_before_removal: NoticesBeforeRemoval | None = None
+    by_assessment: ByAssessment | None = None

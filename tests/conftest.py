@@ -39,6 +39,7 @@ STATIC_HOSTS = {
     "private.example.com": ["10.1.2.3"],
     "v6only.example.fr": ["2001:db8:fe::1"],
     "unmapped.example.com": ["192.0.2.99"],
+    "cdn.example.com": ["104.16.1.1"],  # Cloudflare's published range
 }
 # Countries of those addresses, in a MaxMind DB the tests build.
 GEOIP = {

@@ -36,3 +36,12 @@ class Route(SQLModel, table=True):
 
     country: str = Field(primary_key=True, max_length=2)
     hotline_id: str = Field(sa_column=Column(String(19), ForeignKey("hotlines.id"), nullable=False))
+
+
+class CdnRoute(SQLModel, table=True):
+    """The hotline an admin set for cases behind one CDN or reverse proxy."""
+
+    __tablename__ = "cdn_routes"
+
+    provider: str = Field(primary_key=True, max_length=32)
+    hotline_id: str = Field(sa_column=Column(String(19), ForeignKey("hotlines.id"), nullable=False))

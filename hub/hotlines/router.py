@@ -1,18 +1,33 @@
-"""Hotline and route administration: `/v1/hotlines`, `/v1/routes/{country}` (admin)."""
+"""Hotline and route administration: `/v1/hotlines`, `/v1/routes/{country}`,
+`/v1/routes/cdn/{provider}` (admin)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
+from sqlalchemy.orm import Session
 
 from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
-from hub.hotlines import service
+from hub.errors import Invalid, field_error
+from hub.geo.cdn import Provider
+from hub.hotlines import routes, service
+from hub.hotlines.models import CdnRoute, Route
 from hub.pagination import page
+from hub.state import HubState
 from schemas.common import Page
-from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch, RouteIn, RouteOut
+from schemas.hotlines import (
+    CdnProvider,
+    CdnRouteOut,
+    HotlineIn,
+    HotlineOut,
+    HotlinePatch,
+    RouteIn,
+    RouteOut,
+)
 
 router = APIRouter(tags=["administration"])
 HotlinePath = Annotated[str, Path(pattern=r"^[A-Z]{2}-[A-Z0-9]{2,16}$")]
 CountryPath = Annotated[str, Path(pattern=r"^[A-Z]{2}$")]
+ProviderPath = Annotated[CdnProvider, Path()]
 
 
 @router.post("/v1/hotlines", status_code=status.HTTP_201_CREATED, response_model=HotlineOut)
@@ -51,21 +66,77 @@ def change_hotline(
     return out
 
 
+def _route_out(session: Session, route: Route) -> RouteOut:
+    fallback = not service.serves(session, route.hotline_id, route.country)
+    kind = "fallback" if fallback else "primary"
+    return RouteOut(country=route.country, hotline=route.hotline_id, kind=kind)
+
+
+def _provider(state: HubState, provider: str) -> Provider:
+    networks = state.intake.networks
+    found = networks.providers.get(provider) if networks is not None else None
+    if found is None:
+        raise Invalid([field_error(["path", "provider"], f"no CDN provider '{provider}' is known")])
+    return found
+
+
+def _cdn_route_out(state: HubState, route: CdnRoute) -> CdnRouteOut:
+    provider = _provider(state, route.provider)
+    return CdnRouteOut(
+        provider=provider.id, name=provider.name, country=provider.country, hotline=route.hotline_id
+    )
+
+
+@router.put("/v1/routes/cdn/{provider}", response_model=CdnRouteOut)
+def set_cdn_route(
+    provider: ProviderPath, body: RouteIn, who: AdminDep, session: WriteSession, state: StateDep
+) -> CdnRouteOut:
+    """Sets the hotline for cases behind a CDN (default: its home country's hotline)."""
+    route = routes.set_cdn_route(session, _provider(state, provider), body.hotline, who.subject)
+    session.commit()
+    return _cdn_route_out(state, route)
+
+
+@router.get("/v1/routes/cdn", response_model=Page[CdnRouteOut])
+def list_cdn_routes(
+    who: AdminDep, session: ReadSession, state: StateDep, limit: LimitDep, after: AfterDep
+) -> dict:
+    found = [
+        r
+        for r in routes.list_cdn_routes(session, after, limit)
+        if state.intake.networks and r.provider in state.intake.networks.providers
+    ]
+    return page([_cdn_route_out(state, r) for r in found], limit, lambda r: r.provider)
+
+
+@router.delete("/v1/routes/cdn/{provider}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_cdn_route(provider: ProviderPath, who: AdminDep, session: WriteSession) -> Response:
+    """Removes the CDN's route: its cases go to its home country's hotline again."""
+    routes.delete_cdn_route(session, provider, who.subject)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.put("/v1/routes/{country}", response_model=RouteOut)
 def set_route(
     country: CountryPath, body: RouteIn, who: AdminDep, session: WriteSession
 ) -> RouteOut:
-    """Picks the primary hotline of a country that several hotlines serve."""
+    """Picks the primary hotline of a country that several hotlines serve, or the fallback
+    hotline of a country no member hotline serves."""
     route = service.set_route(session, country, body.hotline, who.subject)
+    out = _route_out(session, route)
     session.commit()
-    return RouteOut(country=route.country, hotline=route.hotline_id)
+    return out
+
+
+@router.delete("/v1/routes/{country}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_route(country: CountryPath, who: AdminDep, session: WriteSession) -> Response:
+    routes.delete_route(session, country, who.subject)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/v1/routes", response_model=Page[RouteOut])
 def list_routes(who: AdminDep, session: ReadSession, limit: LimitDep, after: AfterDep) -> dict:
-    routes = service.list_routes(session, after, limit)
-    return page(
-        [RouteOut(country=r.country, hotline=r.hotline_id) for r in routes],
-        limit,
-        lambda r: r.country,
-    )
+    found = service.list_routes(session, after, limit)
+    return page([_route_out(session, r) for r in found], limit, lambda r: r.country)

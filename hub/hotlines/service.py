@@ -158,14 +158,25 @@ def list_hotlines(session: Session, after: str | None, limit: int) -> list[Hotli
 
 
 def set_route(session: Session, country: str, hotline_id: str, actor: str) -> Route:
+    """The primary of a country several hotlines serve, or (1.1) the fallback hotline of a
+    country no member hotline serves."""
     hotline = session.get(Hotline, hotline_id)
     if hotline is None:
         raise Invalid(
             [field_error(["body", "hotline"], f"no hotline '{hotline_id}' is registered")]
         )
-    if country not in countries_of(session, hotline_id):
+    members = session.scalars(
+        select(HotlineCountry.hotline_id).where(HotlineCountry.country == country)
+    ).all()
+    if members and hotline_id not in members:
         raise Invalid(
-            [field_error(["body", "hotline"], f"'{hotline_id}' does not serve {country}")]
+            [
+                field_error(
+                    ["body", "hotline"],
+                    f"'{hotline_id}' does not serve {country}; a fallback route is only "
+                    "for a country no member hotline serves",
+                )
+            ]
         )
     route = session.get(Route, country)
     if route is None:
@@ -185,21 +196,30 @@ def set_route(session: Session, country: str, hotline_id: str, actor: str) -> Ro
     return route
 
 
-def hotline_for_country(session: Session, country: str) -> str | None:
-    """The active hotline that serves `country`: the admin's pick, else the first registered."""
-    route = session.get(Route, country)
-    if route is not None:
-        hotline = session.get(Hotline, route.hotline_id)
-        if hotline is not None and hotline.active:
-            return hotline.id
-    query = (
+def route_for_country(session: Session, country: str) -> tuple[str, str | None]:
+    """Routing reason and hotline for `country`: its active member hotline (the admin's pick,
+    else the first registered), else the active fallback the admin set for it."""
+    members = session.scalars(
         select(Hotline.id)
         .join(HotlineCountry, HotlineCountry.hotline_id == Hotline.id)
         .where(HotlineCountry.country == country, Hotline.active.is_(True))
         .order_by(Hotline.created_at, Hotline.id)
-        .limit(1)
-    )
-    return session.scalar(query)
+    ).all()
+    route = session.get(Route, country)
+    if members:
+        picked = route.hotline_id if route is not None and route.hotline_id in members else None
+        return "hosting_country", picked or members[0]
+    if route is not None:
+        hotline = session.get(Hotline, route.hotline_id)
+        if hotline is not None and hotline.active and not serves_any(session, country):
+            return "fallback", hotline.id
+    return "no_member_hotline", None
+
+
+def serves_any(session: Session, country: str) -> bool:
+    """True when some member hotline (active or not) serves `country`."""
+    query = select(HotlineCountry.hotline_id).where(HotlineCountry.country == country).limit(1)
+    return session.scalar(query) is not None
 
 
 def serves(session: Session, hotline_id: str, country: str) -> bool:

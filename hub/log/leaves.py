@@ -30,6 +30,9 @@ FIELD_PATTERNS: dict[str, re.Pattern[str]] = {
         "status": _CODE,
         "kid": _KID,
         "retired_kid": _KID,
+        # Protocol 1.1: a CDN provider id and a referral action code.
+        "cdn": r"[a-z0-9-]{1,32}",
+        "action": _CODE,
     }.items()
 }
 _TYPE = re.compile(r"[a-z]+(?:\.[a-z_]+)+", re.ASCII)

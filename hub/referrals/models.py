@@ -39,3 +39,20 @@ class StatusChange(SQLModel, table=True):
     request_id: str | None = Field(
         default=None, sa_column=Column(String(256), unique=True, nullable=True)
     )
+
+
+class ReferralAction(SQLModel, table=True):
+    """An action the referral's hotline took that leaves the status alone (ICCAM's LEA/ISP)."""
+
+    __tablename__ = "referral_actions"
+
+    id: str = Field(primary_key=True, max_length=40)
+    referral_id: str = Field(max_length=40, index=True)
+    case_id: str = Field(max_length=40, index=True)
+    action: str = Field(max_length=32)
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    actor: str = Field(max_length=64)
+    request_id: str | None = Field(
+        default=None, sa_column=Column(String(256), unique=True, nullable=True)
+    )

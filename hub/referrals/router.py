@@ -5,7 +5,7 @@ reported and the admin's case queue (`/v1/cases`).
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from hub.deps import (
     AdminDep,
@@ -18,9 +18,9 @@ from hub.deps import (
 )
 from hub.errors import Forbidden
 from hub.pagination import page
-from hub.referrals import cases, service, status
+from hub.referrals import actions, cases, service, status
 from schemas.common import Page, Problem
-from schemas.referrals import CaseOut, ReferralOut, RouteCaseIn, StatusIn
+from schemas.referrals import ActionIn, ActionOut, CaseOut, ReferralOut, RouteCaseIn, StatusIn
 
 router = APIRouter(tags=["referrals"])
 IdPath = Annotated[str, Path(max_length=40)]
@@ -127,6 +127,29 @@ def post_referral_status(
     request_id = _request_id(reader, who.subject, signed)
     out = status.change_referral_status(writer, referral_id, who.subject, body, request_id)
     writer.commit()
+    return out
+
+
+@router.post(
+    "/v1/referrals/{referral_id}/actions",
+    status_code=201,
+    response_model=ActionOut,
+    responses={**STATUS_RESPONSES, 200: {"model": ActionOut, "description": "Already recorded"}},
+)
+def post_referral_action(
+    referral_id: IdPath,
+    body: ActionIn,
+    who: HotlineDep,
+    signed: Signed,
+    reader: ReadSession,
+    writer: WriteSession,
+    response: Response,
+) -> dict:
+    """Records that the caller notified law enforcement or the host (1.1); the status stays."""
+    request_id = _request_id(reader, who.subject, signed)
+    out, created = actions.record_action(writer, referral_id, who.subject, body, request_id)
+    writer.commit()
+    response.status_code = 201 if created else 200
     return out
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hub import clock, exchange
 from hub.db import insert_ignore
 from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
-from hub.hotlines.service import hotline_for_country, serves
+from hub.hotlines.service import route_for_country, serves
 from hub.ids import new_id
 from hub.referrals import cases
 from hub.referrals.models import Referral, StatusChange
@@ -379,7 +379,7 @@ def _reroute(
 ) -> None:
     """Ends `old` (or the domestic handling) and routes the case to `country` instead."""
     domestic = serves(session, case.reporter_id, country)
-    hotline = None if domestic else hotline_for_country(session, country)
+    reason, hotline = ("domestic", None) if domestic else route_for_country(session, country)
     if old is None and domestic:
         raise Invalid(
             [field_error(["body", "country"], f"the case is already handled by you in {country}")]
@@ -397,9 +397,7 @@ def _reroute(
     case.active_referral_id = None
     case.status = S.pending.value
     case.unassigned = hotline is None and not domestic
-    case.routing_reason = (
-        "domestic" if domestic else "hosting_country" if hotline else "no_member_hotline"
-    )
+    case.routing_reason = reason
     session.flush()
     new_referral_id = new_id("ref") if hotline else None
     exchange.log(

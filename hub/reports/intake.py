@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from hub import clock, exchange
 from hub.db import insert_ignore
 from hub.errors import Conflict, HubError, field_error
-from hub.hotlines.service import countries_of, hotline_for_country
+from hub.geo.cdn import HostingNetworks
+from hub.hotlines.routes import hotline_for_cdn
+from hub.hotlines.service import countries_of, route_for_country
 from hub.ids import new_id
 from hub.log.storage import Entry
 from hub.matching.service import CHUNK, identify_many
@@ -25,7 +27,6 @@ from hub.reports.models import Case, CaseReporter, Report
 from hub.reports.service import Checked, Hosting, Intake, locate, to_wire, url_hash
 from schemas.reports import ReportOut
 
-UNASSIGNED_REASONS = frozenset({"no_member_hotline", "unresolvable"})
 Outcome = tuple[ReportOut, bool] | HubError
 
 
@@ -40,7 +41,7 @@ def lookups(
             session, Case.open_url_hash, Case.open_url_hash, [url_hash(c.url.url) for c in items]
         )
     )
-    keys = [(c.hosting_ip, c.url.host, c.url.host_ip) for c in items]
+    keys = [(c.hosting_ip, c.url.host, c.url.host_ip, c.origin_ip) for c in items]
     needed = [c.body.reference not in used and url_hash(c.url.url) not in open_urls for c in items]
     hosts = list(dict.fromkeys(key for key, need in zip(keys, needed, strict=True) if need))
     # Distinct hosts are resolved in parallel: one slow name must not stall a batch.
@@ -164,6 +165,9 @@ def _record(
             "hosting_ip": case.hosting_ip,
             "hosting_country": case.hosting_country,
             "hosting_source": case.hosting_source,
+            "hosting_cdn": case.hosting_cdn,
+            "hosting_asn": case.hosting_asn,
+            "hosting_network": case.hosting_network,
             "routing_reason": case.routing_reason,
             "routing_to": to,
             "routing_referral": referral_id,
@@ -229,16 +233,16 @@ def _cases(
         openers.setdefault(url_hash(items[index].url.url), index)
     new_keys = [key for key in keys if key not in cases]
     previous = _previous_cases(session, new_keys)
-    router = _Router(session, hotline_id)
+    router = _Router(session, hotline_id, intake.networks)
     rows, targets = [], {}
     content_of = dict(zip(fresh, (i.content_id for i in identities), strict=True))
     for key in new_keys:
         index = openers[key]
         item = items[index]
         hosting = hostings[index] or locate(
-            intake, item.hosting_ip, item.url.host, item.url.host_ip
+            intake, item.hosting_ip, item.url.host, item.url.host_ip, item.origin_ip
         )
-        reason, to_hotline = router.route(hosting.country)
+        reason, to_hotline = router.route(hosting)
         case_id = new_id("cas")
         targets[case_id] = (index, to_hotline)
         rows.append(
@@ -254,8 +258,11 @@ def _cases(
                 "hosting_ip": hosting.ip,
                 "hosting_country": hosting.country,
                 "hosting_source": hosting.source,
+                "hosting_cdn": hosting.cdn,
+                "hosting_asn": hosting.asn,
+                "hosting_network": hosting.network,
                 "routing_reason": reason,
-                "unassigned": reason in UNASSIGNED_REASONS,
+                "unassigned": to_hotline is None and reason != "domestic",
                 "previous_case_id": previous.get(key),
                 "created_at": now,
             }
@@ -288,22 +295,38 @@ def _cases(
 
 
 class _Router:
-    """PROTOCOL 4.2 step 3 for one reporter, remembering answers for the batch."""
+    """PROTOCOL 4.2 step 3 for one reporter (1.1: CDN and fallback routes), remembering
+    answers for the batch."""
 
-    def __init__(self, session: Session, reporter: str) -> None:
+    def __init__(self, session: Session, reporter: str, networks: HostingNetworks | None) -> None:
         self._session = session
+        self._reporter = reporter
+        self._networks = networks
         self._own = set(countries_of(session, reporter))
-        self._hotlines: dict[str, str | None] = {}
+        self._routes: dict[str, tuple[str, str | None]] = {}
 
-    def route(self, country: str | None) -> tuple[str, str | None]:
+    def route(self, hosting: Hosting) -> tuple[str, str | None]:
+        if hosting.behind_cdn and self._networks is not None:
+            return self._cdn(hosting.cdn)  # type: ignore[arg-type]
+        country = hosting.country
         if country is None:
             return "unresolvable", None
         if country in self._own:
             return "domestic", None
-        if country not in self._hotlines:
-            self._hotlines[country] = hotline_for_country(self._session, country)
-        hotline = self._hotlines[country]
-        return ("hosting_country", hotline) if hotline else ("no_member_hotline", None)
+        if country not in self._routes:
+            self._routes[country] = route_for_country(self._session, country)
+        return self._routes[country]
+
+    def _cdn(self, provider: str) -> tuple[str, str | None]:
+        key = "cdn:" + provider
+        if key not in self._routes:
+            assert self._networks is not None
+            hotline = hotline_for_cdn(self._session, self._networks.providers[provider])
+            # The reporter is the CDN's own hotline: it handles the case as a domestic one.
+            self._routes[key] = (
+                ("domestic", None) if hotline == self._reporter else ("cdn", hotline)
+            )
+        return self._routes[key]
 
 
 def _open_cases(session: Session, keys: list[str]) -> dict[str, Case]:

@@ -8,7 +8,7 @@ insert-on-conflict safe. (A hash, because a key may be longer than an index entr
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hub.db import UtcDateTime
@@ -31,6 +31,9 @@ class Case(SQLModel, table=True):
     hosting_ip: str | None = Field(default=None, max_length=45)
     hosting_country: str | None = Field(default=None, max_length=2)
     hosting_source: str = Field(max_length=16)
+    hosting_cdn: str | None = Field(default=None, max_length=32)
+    hosting_asn: int | None = Field(default=None, sa_column=Column(BigInteger))
+    hosting_network: str | None = Field(default=None, max_length=200)
     routing_reason: str = Field(max_length=32)
     unassigned: bool = False
     active_referral_id: str | None = Field(default=None, max_length=40)
@@ -71,6 +74,9 @@ class Report(SQLModel, table=True):
     hosting_ip: str | None = Field(default=None, max_length=45)
     hosting_country: str | None = Field(default=None, max_length=2)
     hosting_source: str = Field(default="unresolvable", max_length=16)
+    hosting_cdn: str | None = Field(default=None, max_length=32)
+    hosting_asn: int | None = Field(default=None, sa_column=Column(BigInteger))
+    hosting_network: str | None = Field(default=None, max_length=200)
     routing_to: str | None = Field(default=None, max_length=19)
     routing_referral: str | None = Field(default=None, max_length=40)
     routing_reason: str = Field(default="unresolvable", max_length=32)

@@ -37,7 +37,7 @@ def submit_report(
     body: ReportIn, who: HotlineDep, state: StateDep, reader: ReadSession, response: Response
 ) -> ReportOut:
     """Submits one hash-only report; `reference` is the idempotency key."""
-    checked = service.check(body)
+    checked = service.check(body, networks=state.intake.networks)
     [hosting] = intake.lookups(reader, state.intake, who.subject, [checked])
     reader.close()  # no read transaction stays open while the report is recorded
     outcome = state.group_commit.submit(who.subject, checked, hosting)
@@ -60,7 +60,7 @@ def submit_batch(
     checked: list[tuple[int, service.Checked]] = []
     for index, item in enumerate(body.reports):
         try:
-            checked.append((index, service.parse_item(item, index)))
+            checked.append((index, service.parse_item(item, index, state.intake.networks)))
         except HubError as error:
             results[index] = error.problem()
     outcomes = (

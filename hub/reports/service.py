@@ -6,7 +6,7 @@ and the routers share.
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub.canonical import canonical_json
 from hub.errors import Invalid, NotFound, field_error
+from hub.geo.cdn import HostingNetworks
 from hub.geo.country import CountryLookup
 from hub.geo.resolver import HostResolver
 from hub.matching.service import PdqIndex
@@ -31,13 +32,22 @@ class Intake:
     countries: CountryLookup
     pdq_index: PdqIndex
     pdq_threshold: int
+    networks: HostingNetworks | None = None  # None: no CDN or network lookup at all
 
 
 @dataclass(frozen=True)
 class Hosting:
     ip: str | None
     country: str | None
-    source: str  # "reported" | "resolved" | "unresolvable"
+    source: str  # "reported" | "resolved" | "unresolvable" | "origin"
+    cdn: str | None = None  # the CDN in front of the URL (its edge address)
+    asn: int | None = None  # the network of `ip`, where an ASN database is configured
+    network: str | None = None
+
+    @property
+    def behind_cdn(self) -> bool:
+        """Routed by the CDN: the origin is unknown until that CDN's hotline finds it."""
+        return self.cdn is not None and self.source != "origin"
 
 
 @dataclass(frozen=True)
@@ -48,31 +58,51 @@ class Checked:
     url: NormalisedUrl
     hosting_ip: IPAddress | None
     digest: str
+    origin_ip: IPAddress | None = None
 
 
-def check(body: ReportIn, loc: tuple[str | int, ...] = ("body",)) -> Checked:
-    """Rules that need more than the schema: the URL and the hosting address."""
-    errors = []
-    url = hosting_ip = None
+def check(
+    body: ReportIn, loc: tuple[str | int, ...] = ("body",), networks: HostingNetworks | None = None
+) -> Checked:
+    """Rules that need more than the schema: the URL, the hosting and origin addresses."""
+    errors: list[dict[str, Any]] = []
+    url = None
     try:
         url = normalise_url(body.url)
     except InvalidUrl as exc:
         errors.append(field_error([*loc, "url"], str(exc)))
-    if body.hosting_ip is not None:
-        try:
-            hosting_ip = ipaddress.ip_address(body.hosting_ip)
-        except ValueError:
-            errors.append(field_error([*loc, "hosting_ip"], "is not an IPv4 or IPv6 address"))
-        else:
-            if not is_public_ip(hosting_ip):
-                errors.append(field_error([*loc, "hosting_ip"], "must be a public unicast address"))
+    hosting_ip = _public_ip(body.hosting_ip, [*loc, "hosting_ip"], errors)
+    origin_ip = _public_ip(body.origin_ip, [*loc, "origin_ip"], errors)
+    if origin_ip is not None and networks is not None:
+        provider = networks.lookup(origin_ip).cdn
+        if provider is not None:
+            errors.append(
+                field_error(
+                    [*loc, "origin_ip"], f"is an address of {provider.name}, not an origin server"
+                )
+            )
     if errors:
         raise Invalid(errors)
     canonical = canonical_json(body.model_dump(mode="json", exclude_none=True))
-    return Checked(body, url, hosting_ip, hashlib.sha256(canonical).hexdigest())  # type: ignore[arg-type]
+    digest = hashlib.sha256(canonical).hexdigest()
+    return Checked(body, url, hosting_ip, digest, origin_ip)  # type: ignore[arg-type]
 
 
-def parse_item(item: Any, index: int) -> Checked:
+def _public_ip(value: str | None, loc: list[str | int], errors: list[Any]) -> IPAddress | None:
+    if value is None:
+        return None
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        errors.append(field_error(loc, "is not an IPv4 or IPv6 address"))
+        return None
+    if not is_public_ip(ip):
+        errors.append(field_error(loc, "must be a public unicast address"))
+        return None
+    return ip
+
+
+def parse_item(item: Any, index: int, networks: HostingNetworks | None = None) -> Checked:
     """One batch item: the schema, then `check`, with locations inside the batch."""
     loc: tuple[str | int, ...] = ("body", "reports", index)
     try:
@@ -81,30 +111,64 @@ def parse_item(item: Any, index: int) -> Checked:
         raise Invalid(
             [field_error([*loc, *e["loc"]], e["msg"]) for e in exc.errors(include_url=False)]
         ) from None
-    return check(body, loc)
+    return check(body, loc, networks)
 
 
 def locate(
-    intake: Intake, hosting_ip: IPAddress | None, host: str, host_ip: IPAddress | None
+    intake: Intake,
+    hosting_ip: IPAddress | None,
+    host: str,
+    host_ip: IPAddress | None,
+    origin_ip: IPAddress | None = None,
 ) -> Hosting:
-    """The hosting address and its country; DNS is only asked when no address was given."""
+    """The hosting address, its country, the CDN in front of it and its network; DNS is
+    only asked when no address was given."""
     if hosting_ip is not None:
-        ip, source = hosting_ip, "reported"
+        edge, source = hosting_ip, "reported"
     else:
-        ip = host_ip or intake.resolver.resolve(host)
-        source = "resolved" if ip is not None else "unresolvable"
+        edge = host_ip or intake.resolver.resolve(host)
+        source = "resolved" if edge is not None else "unresolvable"
+    networks = intake.networks
+    cdn = networks.lookup(edge).cdn if networks is not None and edge is not None else None
+    ip = edge
+    if origin_ip is not None:
+        ip, source = origin_ip, "origin"
     if ip is None:
         return Hosting(None, None, "unresolvable")
-    return Hosting(str(ip), intake.countries.country(ip), source)
+    found = networks.lookup(ip) if networks is not None else None
+    network = found.network if found is not None else None
+    hosting = Hosting(
+        str(ip),
+        None,
+        source,
+        cdn.id if cdn is not None else None,
+        network.asn if network is not None else None,
+        network.name if network is not None else None,
+    )
+    # Behind a CDN the edge's country says nothing of where the material is hosted.
+    country = None if hosting.behind_cdn else intake.countries.country(ip)
+    return replace(hosting, country=country)
 
 
 def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def hosting_of(case: Case) -> dict[str, Any]:
-    """A case's hosting as the wire shows it (PROTOCOL 4: ip, country, source)."""
-    return {"ip": case.hosting_ip, "country": case.hosting_country, "source": case.hosting_source}
+def hosting_of(row: Case | Report) -> dict[str, Any]:
+    """A case's or report's hosting as the wire shows it (ip, country, source; 1.1: cdn,
+    network)."""
+    network = (
+        {"asn": row.hosting_asn, "name": row.hosting_network}
+        if row.hosting_asn is not None
+        else None
+    )
+    return {
+        "ip": row.hosting_ip,
+        "country": row.hosting_country,
+        "source": row.hosting_source,
+        "cdn": row.hosting_cdn,
+        "network": network,
+    }
 
 
 def to_wire(report: Report, case: Case) -> ReportOut:
@@ -119,11 +183,7 @@ def to_wire(report: Report, case: Case) -> ReportOut:
                 "known": report.content_known,
                 "match": report.match,
             },
-            "hosting": {
-                "ip": report.hosting_ip,
-                "country": report.hosting_country,
-                "source": report.hosting_source,
-            },
+            "hosting": hosting_of(report),
             "routing": {
                 "to": report.routing_to,
                 "referral": report.routing_referral,

@@ -75,10 +75,10 @@ def test_the_admin_picks_the_primary_hotline_of_a_shared_country(api: Hub) -> No
     after = iwf.post("/v1/reports", json=report("B", url="https://files.example.net/2")).json()
 
     assert before["routing"]["to"] == "NL-MELDPUNT"  # the first registered, until the admin picks
-    assert route.json() == {"country": "NL", "hotline": "NL-SECOND"}
+    assert route.json() == {"country": "NL", "hotline": "NL-SECOND", "kind": "primary"}
     assert after["routing"]["to"] == "NL-SECOND"
     assert api.admin.get("/v1/routes").json()["items"] == [
-        {"country": "NL", "hotline": "NL-SECOND"}
+        {"country": "NL", "hotline": "NL-SECOND", "kind": "primary"}
     ]
     assert api.admin.put("/v1/routes/NL", json={"hotline": "GB-IWF"}).status_code == 422
 

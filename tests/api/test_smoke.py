@@ -12,7 +12,13 @@ def test_report_hosted_abroad_is_referred_to_the_hosting_hotline(api: Hub) -> No
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert answer.headers["location"] == f"/v1/reports/{body['id']}"
-    assert body["hosting"] == {"ip": "203.0.113.7", "country": "NL", "source": "resolved"}
+    assert body["hosting"] == {
+        "ip": "203.0.113.7",
+        "country": "NL",
+        "source": "resolved",
+        "cdn": None,
+        "network": None,
+    }
     assert body["routing"]["to"] == "NL-MELDPUNT"
     assert body["routing"]["reason"] == "hosting_country"
     assert body["routing"]["referral"].startswith("ref_")

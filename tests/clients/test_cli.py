@@ -157,8 +157,11 @@ def test_administration_commands(run: Run) -> None:
     assert out(run("routes", "set", "NL", "BE-CHILDFOCUS", "--json")) == {
         "country": "NL",
         "hotline": "BE-CHILDFOCUS",
+        "kind": "primary",
     }
-    assert out(run("routes", "--json")) == [{"country": "NL", "hotline": "BE-CHILDFOCUS"}]
+    assert out(run("routes", "--json")) == [
+        {"country": "NL", "hotline": "BE-CHILDFOCUS", "kind": "primary"}
+    ]
 
     created = run("tokens", "create", "--principal", "auditor", "--subject", "court")
     secret = created.stdout.strip()

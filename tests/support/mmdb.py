@@ -30,3 +30,21 @@ def write_country_mmdb(path: Path, countries: Mapping[str, str | Mapping[str, An
         writer.insert_network(IPSet([cidr]), dict(record))
     writer.to_db_file(str(path))
     return path
+
+
+def write_asn_mmdb(path: Path, networks: Mapping[str, tuple[int, str]]) -> Path:
+    """Write `{cidr: (asn, organisation)}` shaped as GeoLite2-ASN is; returns path."""
+    writer = MMDBWriter(
+        ip_version=6,
+        ipv4_compatible=True,
+        database_type="GeoLite2-ASN",
+        languages=["en"],
+        description={"en": "hub test ASN database"},
+    )
+    for cidr, (asn, name) in networks.items():
+        writer.insert_network(
+            IPSet([cidr]),
+            {"autonomous_system_number": asn, "autonomous_system_organization": name},
+        )
+    writer.to_db_file(str(path))
+    return path
