@@ -6,7 +6,7 @@ and the routers share.
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from hub.canonical import canonical_json
 from hub.errors import Invalid, NotFound, field_error
 from hub.geo.country import CountryLookup
 from hub.geo.resolver import HostResolver
+from hub.lists.lookup import ListPdqIndex
 from hub.matching.service import PdqIndex
 from hub.reports.models import Case, Report
 from hub.reports.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
@@ -31,6 +32,7 @@ class Intake:
     countries: CountryLookup
     pdq_index: PdqIndex
     pdq_threshold: int
+    list_index: ListPdqIndex = field(default_factory=ListPdqIndex)
 
 
 @dataclass(frozen=True)
