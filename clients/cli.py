@@ -1141,6 +1141,12 @@ def listen(
         server.server_close()
 
 
+# Registered last: the lists commands reuse the helpers above.
+from clients.cli_lists import lists_app  # noqa: E402
+
+app.add_typer(lists_app, name="lists")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The `hubctl` entry point; returns the exit code."""
     try:

@@ -1,0 +1,200 @@
+"""`hubctl lists ...`: hash lists of known content (admin): create, import, retract, show."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from typer.core import TyperGroup
+
+from clients._bulk import count_records
+from clients._config import ConfigError
+from clients._lists_import import PART_SIZE, ListImport
+from clients.cli import (
+    FileFormat,
+    JsonFlag,
+    LimitFlag,
+    _hub,
+    _limited,
+    _page_size,
+    _print_json,
+    _show,
+    _table,
+    stderr,
+    stdout,
+)
+from schemas.lists import CSV_COLUMNS, ListSource
+
+lists_app = typer.Typer(
+    cls=TyperGroup, help="Hash lists of known content (admin).", no_args_is_help=True
+)
+ListFlag = Annotated[str, typer.Option("--list", help="The list's id, e.g. iwf-hashes.")]
+VERSION_COLUMNS = ["version", "state", "entries", "parts", "last_line", "published_at"]
+
+
+@lists_app.command("create")
+def lists_create(
+    ctx: typer.Context,
+    list_id: Annotated[str, typer.Argument(help="Lower-case id, e.g. iwf-hashes.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    source: Annotated[ListSource, typer.Option("--source", help="Who keeps the list.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an empty list."""
+    created = _hub(ctx).lists.create(list_id, name=name, source=source.value)
+    _show(f"list {created.id} created", created, as_json)
+
+
+@lists_app.command(
+    "import",
+    epilog="NDJSON: one {alg, value, quality, category} object per line. CSV: header "
+    + ",".join(CSV_COLUMNS)
+    + ". See docs/lists.md.",
+)
+def lists_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson/.jsonl) or CSV file.")],
+    list_id: ListFlag,
+    file_format: Annotated[
+        FileFormat, typer.Option("--format", help="Format of FILE; auto: by its extension.")
+    ] = FileFormat.auto,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the version an earlier run left open.")
+    ] = False,
+    progress_file: Annotated[
+        Path | None, typer.Option("--progress", help="Progress file (default: <file>.progress).")
+    ] = None,
+    part_size: Annotated[
+        int, typer.Option("--part-size", min=1, help="Entries per request.")
+    ] = PART_SIZE,
+    no_publish: Annotated[
+        bool, typer.Option("--no-publish", help="Leave the version unpublished (invisible).")
+    ] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import FILE as a new version of a list and publish it.
+
+    Each part of --part-size entries is taken whole or not at all; a bad line stops the
+    import with its line number and field. After an interruption or a fix, run the same
+    command with --resume: it continues the same version after the last part taken.
+    """
+    if not file.is_file():
+        raise ConfigError(f"{file}: no such file")
+    fmt = file_format.value
+    if fmt == "auto":
+        fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
+    job = ListImport(
+        _hub(ctx), list_id, file, fmt, part_size, progress_file=progress_file, resume=resume
+    )
+    if job.version is not None:
+        stderr.print(f"resuming version {job.version} after line {job.done_line}")
+    total = count_records(file, fmt)
+    show_bar = not (no_progress or as_json) and stderr.is_terminal
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, disable=not show_bar) as bar:
+        done = max(0, job.done_line - (fmt == "csv"))
+        task = bar.add_task("importing", total=total, completed=done)
+        try:
+            version = job.run(lambda n: bar.advance(task, n), publish=not no_publish)
+        except KeyboardInterrupt:
+            stderr.print(f"stopped after line {job.done_line}; run again with --resume")
+            raise
+        except Exception:
+            if job.version is not None:
+                stderr.print(
+                    f"version {job.version} stopped after line {job.done_line}; "
+                    "fix the file and run again with --resume"
+                )
+            raise
+    if as_json:
+        _print_json(version)
+        return
+    stdout.print(
+        f"list {list_id} version {version.version} {version.state.value}: "
+        f"{version.entries} entries ({job.sent} sent now)"
+    )
+
+
+@lists_app.command("retract")
+def lists_retract(
+    ctx: typer.Context,
+    list_id: ListFlag,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="Retract this whole version.")
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option("--value", help="alg:value to retract from every version (repeatable)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Retract a whole version, or single values. Reports keep what they matched."""
+    hub = _hub(ctx)
+    if (version is None) == (not values):
+        raise ConfigError("give either --version N or one or more --value alg:value")
+    if version is not None:
+        _show(
+            f"list {list_id} version {version}",
+            hub.lists.retract_version(list_id, version),
+            as_json,
+        )
+        return
+    entries = []
+    for item in values or []:
+        alg, sep, value = item.partition(":")
+        if not sep:
+            raise ConfigError(f"--value {item!r}: write alg:value, e.g. md5:0cc175b9...")
+        entries.append({"alg": alg, "value": value})
+    answer = hub.lists.retract(list_id, entries)
+    if as_json:
+        _print_json(answer)
+        return
+    stdout.print(f"retracted {answer.retracted} entries from {answer.list}")
+
+
+@lists_app.command("show")
+def lists_show(
+    ctx: typer.Context,
+    list_id: Annotated[str | None, typer.Argument(help="A list id; none: every list.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="Show this version's progress.")
+    ] = None,
+    limit: LimitFlag = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the lists, one list with its versions, or one version's import progress."""
+    hub = _hub(ctx)
+    if list_id is None:
+        items = _limited(hub.lists.list(limit=_page_size(limit)), limit)
+        if as_json:
+            _print_json(items)
+            return
+        rows = ([i.id, i.name, i.source, i.entries, len(i.versions)] for i in items)
+        _table("lists", ["id", "name", "source", "entries", "versions"], rows)
+        return
+    if version is not None:
+        _show(f"list {list_id} version {version}", hub.lists.version(list_id, version), as_json)
+        return
+    found = hub.lists.get(list_id)
+    if as_json:
+        _print_json(found)
+        return
+    stdout.print(f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible")
+    rows = ([getattr(v, c) for c in VERSION_COLUMNS] for v in found.versions)
+    _table("versions", VERSION_COLUMNS, rows)
