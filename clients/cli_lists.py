@@ -1,5 +1,6 @@
 """`hubctl lists ...`: hash lists of known content (admin): create, import, retract, show."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,8 @@ from typer.core import TyperGroup
 from clients._bulk import count_records
 from clients._config import ConfigError
 from clients._lists_import import PART_SIZE, ListImport
+from clients._ncmec import convert
 from clients.cli import (
-    FileFormat,
     JsonFlag,
     LimitFlag,
     _hub,
@@ -33,10 +34,19 @@ from clients.cli import (
 )
 from schemas.lists import CSV_COLUMNS, ListSource
 
+
+class ListFormat(StrEnum):
+    auto = "auto"
+    jsonl = "jsonl"
+    csv = "csv"
+    ncmec_xml = "ncmec-xml"
+
+
 lists_app = typer.Typer(
     cls=TyperGroup, help="Hash lists of known content (admin).", no_args_is_help=True
 )
 ListFlag = Annotated[str, typer.Option("--list", help="The list's id, e.g. iwf-hashes.")]
+RETRACT_BATCH = 10_000
 VERSION_COLUMNS = ["version", "state", "entries", "parts", "last_line", "published_at"]
 
 
@@ -61,11 +71,13 @@ def lists_create(
 )
 def lists_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="NDJSON (.ndjson/.jsonl) or CSV file.")],
+    file: Annotated[
+        Path, typer.Argument(help="NDJSON (.ndjson/.jsonl), CSV, or NCMEC v2 XML (.xml) file.")
+    ],
     list_id: ListFlag,
     file_format: Annotated[
-        FileFormat, typer.Option("--format", help="Format of FILE; auto: by its extension.")
-    ] = FileFormat.auto,
+        ListFormat, typer.Option("--format", help="Format of FILE; auto: by its extension.")
+    ] = ListFormat.auto,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the version an earlier run left open.")
     ] = False,
@@ -91,10 +103,16 @@ def lists_import(
         raise ConfigError(f"{file}: no such file")
     fmt = file_format.value
     if fmt == "auto":
-        fmt = "csv" if file.suffix.lower() == ".csv" else "jsonl"
-    job = ListImport(
-        _hub(ctx), list_id, file, fmt, part_size, progress_file=progress_file, resume=resume
-    )
+        suffix = file.suffix.lower()
+        fmt = {".csv": "csv", ".xml": "ncmec-xml"}.get(suffix, "jsonl")
+    retracted: list[dict[str, str]] = []
+    if fmt == "ncmec-xml":
+        converted = file.with_name(file.name + ".ndjson")
+        written, retracted = convert(file, converted)
+        stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
+        file, fmt = converted, "jsonl"
+    hub = _hub(ctx)
+    job = ListImport(hub, list_id, file, fmt, part_size, progress_file=progress_file, resume=resume)
     if job.version is not None:
         stderr.print(f"resuming version {job.version} after line {job.done_line}")
     total = count_records(file, fmt)
@@ -122,6 +140,9 @@ def lists_import(
                     "fix the file and run again with --resume"
                 )
             raise
+    if retracted and version.state.value == "published":
+        for start in range(0, len(retracted), RETRACT_BATCH):
+            hub.lists.retract(list_id, retracted[start : start + RETRACT_BATCH])
     if as_json:
         _print_json(version)
         return

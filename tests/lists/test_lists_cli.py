@@ -86,3 +86,42 @@ def test_ndjson_import_and_the_async_client(run: Any, hub: ServerThread, tmp_pat
 
     [found] = asyncio.run(read())
     assert (found.id, found.entries, found.versions[0].state.value) == ("ncmec", 7, "published")
+
+
+def test_an_ncmec_v2_xml_answer_imports_and_its_deleted_entries_are_retracted(
+    run: Any, api: Hub, tmp_path: Path
+) -> None:
+    kept_md5, kept_pdq, deleted_md5 = (
+        secrets.token_hex(16),
+        secrets.token_hex(32),
+        secrets.token_hex(16),
+    )
+    assert run("lists", "create", "ncmec", "--name", "NCMEC", "--source", "NCMEC").exit_code == 0
+    # An earlier import holds the value NCMEC now reports as deleted.
+    earlier = tmp_path / "earlier.ndjson"
+    earlier.write_text(json.dumps({"alg": "md5", "value": deleted_md5, "category": "A2"}) + "\n")
+    assert run("lists", "import", str(earlier), "--list", "ncmec").exit_code == 0
+    source = tmp_path / "entries.xml"
+    source.write_text(
+        '<?xml version="1.0"?>'
+        '<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">'
+        '<images count="2" maxTimestamp="2026-11-30T10:00:00Z">'
+        f'<image><id>1</id><member id="7">Member</member><classification>A1</classification>'
+        f"<fingerprints><md5>{kept_md5}</md5><pdq>{kept_pdq}</pdq></fingerprints></image>"
+        f'<deletedImage><id>2</id><member id="7">Member</member>'
+        f"<fingerprints><md5>{deleted_md5}</md5></fingerprints></deletedImage>"
+        "</images><paging></paging></queryResult>"
+    )
+
+    imported = run("lists", "import", str(source), "--list", "ncmec")
+
+    assert imported.exit_code == 0, imported.output
+    assert "version 2 published: 2 entries" in imported.stdout
+    iwf = api.register("GB-IWF", ["GB"])
+    answers = []
+    for index, value in enumerate((kept_md5, deleted_md5)):
+        body = report(f"R-{index}", f"https://files.example.net/{index}.jpg")
+        body["content"]["hashes"] = [{"alg": "md5", "value": value}]
+        answers.append(iwf.post("/v1/reports", json=body).json()["content"])
+    assert answers[0]["match"]["lists"] == [{"id": "ncmec", "category": "A1"}]
+    assert answers[1]["known"] is False
