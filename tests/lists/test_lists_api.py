@@ -73,6 +73,7 @@ def test_an_imported_hash_makes_a_new_report_known_with_list_and_category(api: H
 def test_a_near_pdq_on_a_list_is_found(api: Hub) -> None:
     iwf = api.register("GB-IWF", ["GB"])
     listed = bytearray(secrets.token_bytes(32))
+    original = listed.hex()
     import_entries(
         api, "ncmec", [{"alg": "pdq", "value": listed.hex(), "quality": 90, "category": "B1"}]
     )
@@ -84,6 +85,16 @@ def test_a_near_pdq_on_a_list_is_found(api: Hub) -> None:
     assert content["known"] is True
     assert content["match"]["alg"] == "pdq" and content["match"]["distance"] == 3
     assert content["match"]["lists"] == [{"id": "ncmec", "category": "B1"}]
+    # Retracted, the listed PDQ hash no longer makes new content known.
+    gone = api.admin.post(
+        "/v1/lists/ncmec/retractions", json={"entries": [{"alg": "pdq", "value": original}]}
+    )
+    assert gone.json()["retracted"] == 1
+    listed[1] ^= 0b1
+    later = with_hashes("R-2", [{"alg": "pdq", "value": listed.hex(), "quality": 80}])
+    answer = iwf.post("/v1/reports", json=later).json()["content"]
+    # Still near the hub's own content of R-1, but on no list any more.
+    assert answer["known"] is True and answer["match"]["lists"] == []
 
 
 def test_a_version_is_invisible_until_published(api: Hub) -> None:
