@@ -21,6 +21,7 @@ from schemas.lists import ListIn, ListOut, PartOut, RetractIn, VersionOut
 MAX_PROBLEMS = 100
 # Rows per executemany on SQLite (PostgreSQL streams one COPY per part).
 SQLITE_BATCH = 5000
+SQLITE_CACHE_KIB = 64 * 1024
 ENTRY_COLUMNS = ("list_id", "version", "alg", "value", "quality", "category")
 
 
@@ -211,6 +212,8 @@ def _write(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
     columns, marks = ", ".join(ENTRY_COLUMNS), ", ".join("?" for _ in ENTRY_COLUMNS)
     statement = f"INSERT INTO list_entries ({columns}) VALUES ({marks})"  # noqa: S608 (placeholders only)
     cursor = connection.cursor()
+    # Random (alg, value) keys touch the whole index: the default 2 MB page cache thrashes.
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     batch: list[tuple[Any, ...]] = []
     for row in rows:
         batch.append(row)
