@@ -1142,9 +1142,9 @@ def listen(
 
 
 # Registered last: the lists commands reuse the helpers above.
-from clients.cli_lists import lists_app  # noqa: E402
+from clients import cli_lists  # noqa: E402
 
-app.add_typer(lists_app, name="lists")
+app.add_typer(cli_lists.register(sys.modules[__name__]), name="lists")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -20,19 +21,24 @@ from clients._bulk import count_records
 from clients._config import ConfigError
 from clients._lists_import import PART_SIZE, ListImport
 from clients._ncmec import convert
-from clients.cli import (
-    JsonFlag,
-    LimitFlag,
-    _hub,
-    _limited,
-    _page_size,
-    _print_json,
-    _show,
-    _table,
-    stderr,
-    stdout,
-)
 from schemas.lists import CSV_COLUMNS, ListSource
+
+# The hubctl module whose helpers these commands use; set by register() (see clients/cli.py:
+# under `python -m clients.cli` that module is __main__, so it is passed, never imported).
+_cli: ModuleType
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
+]
+LimitFlag = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Show at most this many (default: all).")
+]
+
+
+def register(cli: ModuleType) -> typer.Typer:
+    """The `lists` command group, printing and connecting through `cli`'s helpers."""
+    global _cli
+    _cli = cli
+    return lists_app
 
 
 class ListFormat(StrEnum):
@@ -59,8 +65,8 @@ def lists_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an empty list."""
-    created = _hub(ctx).lists.create(list_id, name=name, source=source.value)
-    _show(f"list {created.id} created", created, as_json)
+    created = _cli._hub(ctx).lists.create(list_id, name=name, source=source.value)
+    _cli._show(f"list {created.id} created", created, as_json)
 
 
 @lists_app.command(
@@ -109,14 +115,14 @@ def lists_import(
     if fmt == "ncmec-xml":
         converted = file.with_name(file.name + ".ndjson")
         written, retracted = convert(file, converted)
-        stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
+        _cli.stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
         file, fmt = converted, "jsonl"
-    hub = _hub(ctx)
+    hub = _cli._hub(ctx)
     job = ListImport(hub, list_id, file, fmt, part_size, progress_file=progress_file, resume=resume)
     if job.version is not None:
-        stderr.print(f"resuming version {job.version} after line {job.done_line}")
+        _cli.stderr.print(f"resuming version {job.version} after line {job.done_line}")
     total = count_records(file, fmt)
-    show_bar = not (no_progress or as_json) and stderr.is_terminal
+    show_bar = not (no_progress or as_json) and _cli.stderr.is_terminal
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -125,17 +131,17 @@ def lists_import(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, disable=not show_bar) as bar:
+    with Progress(*columns, console=_cli.stderr, disable=not show_bar) as bar:
         done = max(0, job.done_line - (fmt == "csv"))
         task = bar.add_task("importing", total=total, completed=done)
         try:
             version = job.run(lambda n: bar.advance(task, n), publish=not no_publish)
         except KeyboardInterrupt:
-            stderr.print(f"stopped after line {job.done_line}; run again with --resume")
+            _cli.stderr.print(f"stopped after line {job.done_line}; run again with --resume")
             raise
         except Exception:
             if job.version is not None:
-                stderr.print(
+                _cli.stderr.print(
                     f"version {job.version} stopped after line {job.done_line}; "
                     "fix the file and run again with --resume"
                 )
@@ -144,9 +150,9 @@ def lists_import(
         for start in range(0, len(retracted), RETRACT_BATCH):
             hub.lists.retract(list_id, retracted[start : start + RETRACT_BATCH])
     if as_json:
-        _print_json(version)
+        _cli._print_json(version)
         return
-    stdout.print(
+    _cli.stdout.print(
         f"list {list_id} version {version.version} {version.state.value}: "
         f"{version.entries} entries ({job.sent} sent now)"
     )
@@ -166,11 +172,11 @@ def lists_retract(
     as_json: JsonFlag = False,
 ) -> None:
     """Retract a whole version, or single values. Reports keep what they matched."""
-    hub = _hub(ctx)
+    hub = _cli._hub(ctx)
     if (version is None) == (not values):
         raise ConfigError("give either --version N or one or more --value alg:value")
     if version is not None:
-        _show(
+        _cli._show(
             f"list {list_id} version {version}",
             hub.lists.retract_version(list_id, version),
             as_json,
@@ -184,9 +190,9 @@ def lists_retract(
         entries.append({"alg": alg, "value": value})
     answer = hub.lists.retract(list_id, entries)
     if as_json:
-        _print_json(answer)
+        _cli._print_json(answer)
         return
-    stdout.print(f"retracted {answer.retracted} entries from {answer.list}")
+    _cli.stdout.print(f"retracted {answer.retracted} entries from {answer.list}")
 
 
 @lists_app.command("show")
@@ -200,22 +206,24 @@ def lists_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the lists, one list with its versions, or one version's import progress."""
-    hub = _hub(ctx)
+    hub = _cli._hub(ctx)
     if list_id is None:
-        items = _limited(hub.lists.list(limit=_page_size(limit)), limit)
+        items = _cli._limited(hub.lists.list(limit=_cli._page_size(limit)), limit)
         if as_json:
-            _print_json(items)
+            _cli._print_json(items)
             return
         rows = ([i.id, i.name, i.source, i.entries, len(i.versions)] for i in items)
-        _table("lists", ["id", "name", "source", "entries", "versions"], rows)
+        _cli._table("lists", ["id", "name", "source", "entries", "versions"], rows)
         return
     if version is not None:
-        _show(f"list {list_id} version {version}", hub.lists.version(list_id, version), as_json)
+        _cli._show(
+            f"list {list_id} version {version}", hub.lists.version(list_id, version), as_json
+        )
         return
     found = hub.lists.get(list_id)
     if as_json:
-        _print_json(found)
+        _cli._print_json(found)
         return
-    stdout.print(f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible")
+    _cli.stdout.print(f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible")
     rows = ([getattr(v, c) for c in VERSION_COLUMNS] for v in found.versions)
-    _table("versions", VERSION_COLUMNS, rows)
+    _cli._table("versions", VERSION_COLUMNS, rows)
