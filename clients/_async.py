@@ -29,6 +29,7 @@ from clients._models import (
 from clients._signatures import SigningKey
 from schemas.common import Page
 from schemas.hotlines import HotlineIn, HotlineOut, PrincipalKind, RouteOut, TokenCreated, TokenOut
+from schemas.lists import NDJSON, ListIn, ListOut, PartOut, RetractOut, VersionOut
 from schemas.referrals import CaseOut, ReferralOut, Status
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
 from schemas.stats import StatsOut
@@ -285,6 +286,48 @@ class Log(_Resource):
         return await self._client._drive(flow)
 
 
+class Lists(_Resource):
+    """Hash lists of known content (admin): create, import in versions, retract."""
+
+    async def create(self, list_id: str, *, name: str, source: str) -> ListOut:
+        body = ListIn.model_validate({"id": list_id, "name": name, "source": source})
+        return await self._client._request(_base.create_list(body))
+
+    async def get(self, list_id: str) -> ListOut:
+        return await self._client._request(_base.get_list(list_id))
+
+    def list(self, *, limit: int | None = None) -> AsyncIterator[ListOut]:
+        return self._client._iterate(_base.paginate(_base.list_lists(limit)))
+
+    async def open_version(self, list_id: str) -> VersionOut:
+        return await self._client._request(_base.open_version(list_id))
+
+    async def version(self, list_id: str, version: int) -> VersionOut:
+        return await self._client._request(_base.get_version(list_id, version))
+
+    async def import_part(
+        self,
+        list_id: str,
+        version: int,
+        lines: bytes,
+        *,
+        part: int = 1,
+        first_line: int = 1,
+        media_type: str = NDJSON,
+    ) -> PartOut:
+        call = _base.import_part(list_id, version, part, first_line, lines, media_type)
+        return await self._client._request(call)
+
+    async def publish(self, list_id: str, version: int) -> VersionOut:
+        return await self._client._request(_base.publish_version(list_id, version))
+
+    async def retract_version(self, list_id: str, version: int) -> VersionOut:
+        return await self._client._request(_base.retract_version(list_id, version))
+
+    async def retract(self, list_id: str, entries: Iterable[Mapping[str, str]]) -> RetractOut:
+        return await self._client._request(_base.retract_values(list_id, entries))
+
+
 class AsyncHubClient:
     """The hub's API over one `httpx.AsyncClient`; the same methods as `HubClient`,
     awaited; lists are async iterators. Use it as an async context manager.
@@ -326,6 +369,7 @@ class AsyncHubClient:
         self.tokens = Tokens(self)
         self.deliveries = Deliveries(self)
         self.log = Log(self)
+        self.lists = Lists(self)
 
     @property
     def base_url(self) -> httpx.URL:

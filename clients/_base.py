@@ -43,6 +43,7 @@ from schemas.hotlines import (
     TokenIn,
     TokenOut,
 )
+from schemas.lists import ListIn, ListOut, PartOut, RetractIn, RetractOut, VersionOut
 from schemas.log import LogEntries
 from schemas.referrals import CaseOut, ReferralOut, RouteCaseIn, Status, StatusIn
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
@@ -82,6 +83,8 @@ class Call(Generic[T]):
     signed: bool = False
     webhook_id: str | None = None
     authenticated: bool = True
+    # A body of bytes is sent as is, with this media type (list imports: NDJSON or CSV).
+    content_type: str | None = None
 
     def with_params(self, **params: Any) -> Call[T]:
         return replace(self, params={**(self.params or {}), **params})
@@ -147,7 +150,10 @@ class BaseClient:
         if call.authenticated and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         content = None
-        if call.body is not None:
+        if isinstance(call.body, bytes):
+            content = call.body
+            headers["Content-Type"] = call.content_type or "application/octet-stream"
+        elif call.body is not None:
             content = encode(call.body)
             headers["Content-Type"] = "application/json"
             if call.signed and self.signing_key is not None:
@@ -556,3 +562,57 @@ def paginate(call: Call[Page[T]], on_cursor: Callable[[str], None] | None = None
 
 def hotline_patch(**changes: Any) -> HotlinePatch:
     return HotlinePatch(**{k: v for k, v in changes.items() if v is not NOT_GIVEN})
+
+
+# Hash lists (admin) -------------------------------------------------------------------
+
+
+def create_list(hash_list: ListIn) -> Call[ListOut]:
+    return Call("POST", "/v1/lists", _model(ListOut), body=hash_list.model_dump(mode="json"))
+
+
+def get_list(list_id: str) -> Call[ListOut]:
+    return Call("GET", f"/v1/lists/{_path_id(list_id)}", _model(ListOut), retry=True)
+
+
+def list_lists(limit: int | None = None) -> Call[Page[ListOut]]:
+    return Call("GET", "/v1/lists", _page(ListOut), params={"limit": limit}, retry=True)
+
+
+def open_version(list_id: str) -> Call[VersionOut]:
+    return Call("POST", f"/v1/lists/{_path_id(list_id)}/versions", _model(VersionOut))
+
+
+def get_version(list_id: str, version: int) -> Call[VersionOut]:
+    path = f"/v1/lists/{_path_id(list_id)}/versions/{int(version)}"
+    return Call("GET", path, _model(VersionOut), retry=True)
+
+
+def import_part(
+    list_id: str, version: int, part: int, first_line: int, lines: bytes, media_type: str
+) -> Call[PartOut]:
+    """One part of an import; safe to retry, as the hub takes a part number once."""
+    return Call(
+        "POST",
+        f"/v1/lists/{_path_id(list_id)}/versions/{int(version)}/entries",
+        _model(PartOut),
+        params={"part": part, "first_line": first_line},
+        body=lines,
+        content_type=media_type,
+        retry=True,
+    )
+
+
+def publish_version(list_id: str, version: int) -> Call[VersionOut]:
+    path = f"/v1/lists/{_path_id(list_id)}/versions/{int(version)}:publish"
+    return Call("POST", path, _model(VersionOut))
+
+
+def retract_version(list_id: str, version: int) -> Call[VersionOut]:
+    path = f"/v1/lists/{_path_id(list_id)}/versions/{int(version)}:retract"
+    return Call("POST", path, _model(VersionOut))
+
+
+def retract_values(list_id: str, entries: Iterable[Mapping[str, str]]) -> Call[RetractOut]:
+    body = RetractIn.model_validate({"entries": list(entries)}).model_dump(mode="json")
+    return Call("POST", f"/v1/lists/{_path_id(list_id)}/retractions", _model(RetractOut), body=body)

@@ -29,6 +29,7 @@ from clients._models import (
 from clients._signatures import SigningKey
 from schemas.common import Page
 from schemas.hotlines import HotlineIn, HotlineOut, PrincipalKind, RouteOut, TokenCreated, TokenOut
+from schemas.lists import NDJSON, ListIn, ListOut, PartOut, RetractOut, VersionOut
 from schemas.referrals import CaseOut, ReferralOut, Status
 from schemas.reports import MAX_BATCH, ReportIn, ReportOut
 from schemas.stats import StatsOut
@@ -283,6 +284,48 @@ class Log(_Resource):
         return self._client._drive(flow)
 
 
+class Lists(_Resource):
+    """Hash lists of known content (admin): create, import in versions, retract."""
+
+    def create(self, list_id: str, *, name: str, source: str) -> ListOut:
+        body = ListIn.model_validate({"id": list_id, "name": name, "source": source})
+        return self._client._request(_base.create_list(body))
+
+    def get(self, list_id: str) -> ListOut:
+        return self._client._request(_base.get_list(list_id))
+
+    def list(self, *, limit: int | None = None) -> Iterator[ListOut]:
+        return self._client._iterate(_base.paginate(_base.list_lists(limit)))
+
+    def open_version(self, list_id: str) -> VersionOut:
+        return self._client._request(_base.open_version(list_id))
+
+    def version(self, list_id: str, version: int) -> VersionOut:
+        return self._client._request(_base.get_version(list_id, version))
+
+    def import_part(
+        self,
+        list_id: str,
+        version: int,
+        lines: bytes,
+        *,
+        part: int = 1,
+        first_line: int = 1,
+        media_type: str = NDJSON,
+    ) -> PartOut:
+        call = _base.import_part(list_id, version, part, first_line, lines, media_type)
+        return self._client._request(call)
+
+    def publish(self, list_id: str, version: int) -> VersionOut:
+        return self._client._request(_base.publish_version(list_id, version))
+
+    def retract_version(self, list_id: str, version: int) -> VersionOut:
+        return self._client._request(_base.retract_version(list_id, version))
+
+    def retract(self, list_id: str, entries: Iterable[Mapping[str, str]]) -> RetractOut:
+        return self._client._request(_base.retract_values(list_id, entries))
+
+
 class HubClient:
     """The hub's API over one `httpx.Client`; use it as a context manager.
 
@@ -323,6 +366,7 @@ class HubClient:
         self.tokens = Tokens(self)
         self.deliveries = Deliveries(self)
         self.log = Log(self)
+        self.lists = Lists(self)
 
     @property
     def base_url(self) -> httpx.URL:

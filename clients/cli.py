@@ -1196,6 +1196,12 @@ def listen(
         server.server_close()
 
 
+# Registered last: the lists commands reuse the helpers above.
+from clients import cli_lists  # noqa: E402
+
+app.add_typer(cli_lists.register(sys.modules[__name__]), name="lists")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The `hubctl` entry point; returns the exit code."""
     try:

@@ -21,6 +21,7 @@ from hub.delivery.worker import deliver_in_process
 from hub.errors import HubError, Unavailable
 from hub.hotlines.router import router as hotlines_router
 from hub.limits import BodyLimits
+from hub.lists.router import router as lists_router
 from hub.log.checkpointer import sign_checkpoints
 from hub.log.router import router as log_router
 from hub.migrate import upgrade
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(log_router)
     app.include_router(delivery_router)
+    app.include_router(lists_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

@@ -4,6 +4,7 @@ A body must be JSON (else 415) and within its size (else 413, judged on Content-
 first and on the bytes actually read after), so an oversized body is never parsed.
 """
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,10 @@ from hub.problems import problem_response
 REPORT_BODY_LIMIT = 64 * 1024
 BATCH_BODY_LIMIT = 8 * 1024 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# A part of a hash list import is NDJSON or CSV and may hold millions of lines.
+LIST_PART_BODY_LIMIT = 4 * 1024**3
+_LIST_PART = re.compile(r"^/v1/lists/[^/]+/versions/[^/]+/entries$")
+LIST_MEDIA_TYPES = frozenset({"application/x-ndjson", "text/csv"})
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -22,11 +27,17 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _limit_for(path: str) -> int:
+    if _LIST_PART.match(path):
+        return LIST_PART_BODY_LIMIT
     return BATCH_BODY_LIMIT if path.endswith(":batch") else REPORT_BODY_LIMIT
 
 
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = _media(content_type)
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
@@ -47,7 +58,9 @@ class BodyLimits:
         length = headers.get("content-length")
         has_body = "transfer-encoding" in headers or length not in (None, "0")
         error: HubError | None = None
-        if has_body and not _is_json(headers.get("content-type", "")):
+        media = headers.get("content-type", "")
+        lines = _LIST_PART.match(scope["path"]) is not None and _media(media) in LIST_MEDIA_TYPES
+        if has_body and not lines and not _is_json(media):
             error = UnsupportedMediaType(f"got '{headers.get('content-type', 'no Content-Type')}'")
         elif length is not None and (not length.isdigit() or int(length) > limit):
             error = TooLarge(f"this body may be at most {limit} bytes")

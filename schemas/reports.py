@@ -175,10 +175,18 @@ class CaseRef(OutModel):
     status: str
 
 
+class ListHit(OutModel):
+    """A hash list that holds the content, and the category it gives it."""
+
+    id: str
+    category: str | None = None
+
+
 class ContentMatch(OutModel):
     alg: str
     distance: int
     content: str
+    lists: list[ListHit] = Field(default_factory=list)
 
 
 class ContentRef(OutModel):

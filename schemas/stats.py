@@ -58,6 +58,12 @@ class ByAssessment(OutModel):
     reports_by_content: dict[str, int] = Field(description="`new` and `known` report counts")
 
 
+class ContentCounts(OutModel):
+    new: int = Field(description="reports whose content was new to the hub")
+    known: int = Field(description="reports whose content the hub or a list already knew")
+    on_lists: int = Field(description="reports whose content is on a hash list")
+
+
 class StatsOut(OutModel):
     cases: CaseCounts
     referrals: ReferralCounts
@@ -66,6 +72,7 @@ class StatsOut(OutModel):
     reports_by_hotline: dict[str, int]
     time_to_referral: Timing
     time_to_removal: Timing
+    content: ContentCounts | None = None
     removal_by_network: RemovalByNetwork | None = None
     time_to_law_enforcement: LawEnforcementTiming | None = None
     notices_before_removal: NoticesBeforeRemoval | None = None

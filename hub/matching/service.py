@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hub import clock
 from hub.db import Database, insert_ignore
 from hub.ids import new_id
+from hub.lists import lookup
 from hub.matching.models import Content, ContentHash, PdqHash
 from hub.matching.pdq import ScanMatcher, hamming
 
@@ -94,6 +95,7 @@ def identify_many(
     kinds_and_hashes: list[tuple[str, list[Any]]],
     pdq_index: PdqIndex,
     threshold: int,
+    list_index: lookup.ListPdqIndex | None = None,
 ) -> list[Identity]:
     """Finds or creates the content of each report, in order, with a fixed number of queries.
 
@@ -101,7 +103,9 @@ def identify_many(
     hash values are bound to the matched (or new) content; a value some other content
     already holds keeps its owner.
     """
-    owners = _owners(session, [(h.alg, h.value) for _, hashes in kinds_and_hashes for h in hashes])
+    keys = [(h.alg, h.value) for _, hashes in kinds_and_hashes for h in hashes]
+    owners = _owners(session, keys)
+    listed = lookup.listed(session, keys)
     uses_pdq = any(_usable_pdq(hashes) for _, hashes in kinds_and_hashes)
     pdq_view = pdq_index.view(session) if uses_pdq else None
     now = clock.utcnow()
@@ -118,7 +122,13 @@ def identify_many(
             contents.append({"id": content_id, "kind": kind, "created_at": now})
         else:
             content_id, match = found
-        identities.append(Identity(content_id, found is not None, match))
+        # Known content is also what a list holds, even the first time the hub sees it.
+        hits = lookup.on_lists(hashes, listed, list_index, session, threshold, EXACT_ORDER)
+        if hits is not None:
+            alg, distance, lists = hits
+            match = {**(match or {"alg": alg, "distance": distance, "content": content_id})}
+            match["lists"] = lists
+        identities.append(Identity(content_id, match is not None, match))
         for h in hashes:
             if (h.alg, h.value) not in owners:
                 owners[(h.alg, h.value)] = content_id

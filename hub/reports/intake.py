@@ -137,6 +137,7 @@ def _record(
         [(items[i].body.content.kind.value, items[i].body.content.hashes) for i in fresh],
         intake.pdq_index,
         intake.pdq_threshold,
+        intake.list_index,
     )
     cases, opened, handovers = _cases(
         session, intake, hotline_id, items, hostings, fresh, identities, now
@@ -161,6 +162,7 @@ def _record(
             "opened_case": is_opener,
             "content_id": identity.content_id,
             "content_known": identity.known,
+            "content_listed": bool(identity.match and identity.match.get("lists")),
             "match": identity.match,
             "hosting_ip": case.hosting_ip,
             "hosting_country": case.hosting_country,

@@ -70,6 +70,7 @@ class Report(SQLModel, table=True):
     opened_case: bool = False
     content_id: str | None = Field(default=None, max_length=40)
     content_known: bool = False
+    content_listed: bool = False
     match: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     hosting_ip: str | None = Field(default=None, max_length=45)
     hosting_country: str | None = Field(default=None, max_length=2)

@@ -6,7 +6,7 @@ and the routers share.
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from hub.errors import Invalid, NotFound, field_error
 from hub.geo.cdn import HostingNetworks
 from hub.geo.country import CountryLookup
 from hub.geo.resolver import HostResolver
+from hub.lists.lookup import ListPdqIndex
 from hub.matching.service import PdqIndex
 from hub.reports.models import Case, Report
 from hub.reports.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
@@ -33,6 +34,7 @@ class Intake:
     pdq_index: PdqIndex
     pdq_threshold: int
     networks: HostingNetworks | None = None  # None: no CDN or network lookup at all
+    list_index: ListPdqIndex = field(default_factory=ListPdqIndex)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,12 @@ def counts(session: Session) -> dict[str, Any]:
         session.execute(select(Referral.status, func.count()).group_by(Referral.status)).all()
     )
     unassigned = session.scalar(select(func.count()).where(Case.unassigned.is_(True))) or 0
+    known = dict(
+        session.execute(
+            select(Report.content_known, func.count()).group_by(Report.content_known)
+        ).all()
+    )
+    listed = session.scalar(select(func.count()).where(Report.content_listed.is_(True))) or 0
     return {
         "cases": {
             "total": sum(by_status.values()),
@@ -65,6 +71,8 @@ def counts(session: Session) -> dict[str, Any]:
         "by_country": by_country,
         "referrals_by_hotline": by_hotline,
         "reports_by_hotline": reported,
+        # Reports whose content was new to the hub, known (to it or a list), on a list.
+        "content": {"new": known.get(False, 0), "known": known.get(True, 0), "on_lists": listed},
     }
 
 

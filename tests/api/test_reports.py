@@ -242,7 +242,12 @@ def test_same_content_at_a_new_url_is_a_new_case_with_a_known_content(iwf: httpx
     assert second["content"] == {
         "id": first["content"]["id"],
         "known": True,
-        "match": {"alg": "sha256", "distance": 0, "content": first["content"]["id"]},
+        "match": {
+            "alg": "sha256",
+            "distance": 0,
+            "content": first["content"]["id"],
+            "lists": [],
+        },
     }
 
 
@@ -282,6 +287,7 @@ def test_pdq_within_31_bits_is_the_same_content(
             "alg": "pdq",
             "distance": distance,
             "content": first["content"]["id"],
+            "lists": [],
         }
 
 

@@ -25,7 +25,7 @@ def test_both_clients_offer_the_same_methods() -> None:
     resources = [n for n, v in vars(sync).items() if not n.startswith("_")]
     assert set(resources) == {
         "reports", "referrals", "cases", "events", "hotlines",
-        "routes", "tokens", "deliveries", "log",
+        "routes", "tokens", "deliveries", "log", "lists",
     }  # fmt: skip
     for name in resources:
         assert public_methods(getattr(sync, name)) == public_methods(getattr(asynchronous, name))
