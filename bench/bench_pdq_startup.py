@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -65,9 +66,8 @@ def child(database_url: str, way: str) -> None:
                 matcher.add(content_id, bytes.fromhex(value))
         count = len(matcher)
     elapsed = time.perf_counter() - start
-    status = dict(
-        line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line
-    )
+    lines = Path("/proc/self/status").read_text().splitlines()
+    status = dict(line.split(":", 1) for line in lines if ":" in line)
     print(
         json.dumps(
             {
