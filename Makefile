@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n 2
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[server,dev,hashing]'
 	@touch $@
 
 run: $(BIN)/.installed

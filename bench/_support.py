@@ -70,7 +70,7 @@ def hub_process(database_url: str, folder: Path, noop: bool = False, **env: str)
     process = subprocess.Popen(command, env=environment, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a loaded 2-core box starts slowly
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:

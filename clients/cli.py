@@ -34,6 +34,8 @@ from clients._config import ConfigError, Profile, default_state_dir, load_profil
 from clients._note import NoteError
 from clients._sync import HubClient
 from clients.audit import AuditResult
+from clients.hash_command import hash_files
+from clients.hashing import hash_file
 from clients.webhooks import Receiver, WebhookVerificationError, verify_event
 from schemas.common import format_timestamp
 from schemas.hotlines import PrincipalKind
@@ -387,6 +389,10 @@ def submit(
     pdq: Annotated[str | None, typer.Option(help="PDQ hash (64 hex digits).")] = None,
     pdq_quality: Annotated[int | None, typer.Option(help="PDQ quality 0..100.")] = None,
     photodna: Annotated[str | None, typer.Option(help="PhotoDNA hash (base64).")] = None,
+    image: Annotated[
+        Path | None,
+        typer.Option(help="Single report: hash this file here (its bytes are never sent)."),
+    ] = None,
     kind: Annotated[ContentKind, typer.Option(help="Content kind.")] = ContentKind.image,
     classification: Annotated[
         Classification | None,
@@ -445,6 +451,9 @@ def submit(
         ]
         if pdq:
             hashes.append({"alg": "pdq", "value": pdq, "quality": pdq_quality})
+        if image is not None:
+            given = {h["alg"] for h in hashes}
+            hashes += [h for h in hash_file(image).wire() if h["alg"] not in given]
         body: dict[str, Any] = {
             "reference": reference,
             "url": url,
@@ -1196,6 +1205,7 @@ def listen(
         server.server_close()
 
 
+app.command(name="hash")(hash_files)
 # Registered last: the lists commands reuse the helpers above.
 from clients import cli_lists  # noqa: E402
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from hub.lists.models import ListEntry, ListRetraction, ListVersion
-from hub.matching.pdq import ScanMatcher
+from hub.matching.pdq import IndexMatcher
 
 # Rows per IN (...) list, well under every driver's parameter limit.
 CHUNK = 400
@@ -62,7 +62,7 @@ class ListPdqIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._matcher = ScanMatcher()
+        self._matcher = IndexMatcher()
         self._versions: set[tuple[str, int]] = set()
         self._retractions = 0
 
@@ -78,7 +78,7 @@ class ListPdqIndex:
         retractions = session.scalar(select(func.max(ListRetraction.seq))) or 0
         with self._lock:
             if retractions != self._retractions or self._versions - published:
-                self._matcher, self._versions = ScanMatcher(), set()
+                self._matcher, self._versions = IndexMatcher(), set()
                 self._retractions = retractions
             for list_id, version in sorted(published - self._versions):
                 rows = session.execute(

@@ -8,21 +8,24 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+import numpy as np
+from sqlalchemy import insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.db import Database, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
+from hub.matching import pdqload
 from hub.matching.models import Content, ContentHash, PdqHash
-from hub.matching.pdq import ScanMatcher, hamming
+from hub.matching.pdq import IndexMatcher, PdqMatch, ScanMatcher
 
 MIN_PDQ_QUALITY = 50
 # Order in which a report's hashes are tried; the first that is known names the content.
 EXACT_ORDER = ("sha256", "sha1", "md5", "photodna")
 # Rows per IN (...) list, well under every driver's parameter limit.
 CHUNK = 400
+_PDQ_LOCK = 0x48554250  # "HUBP"
 
 
 @dataclass(frozen=True)
@@ -36,58 +39,78 @@ class PdqIndex:
     """This process's PDQ matcher, kept up to date with committed `pdq_hashes` rows.
 
     On PostgreSQL a row can commit after one with a higher `seq`; re-reading a window
-    of SLACK rows below the high-water mark picks such late rows up.
+    of SLACK rows below the high-water mark picks such late rows up. Rows are read in
+    bulk (hub/matching/pdqload.py), so the first load of millions takes seconds.
     """
 
     SLACK = 256
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._matcher = ScanMatcher()
-        self._added: set[int] = set()
+        self._matcher = IndexMatcher()
+        self._added = np.zeros(0, dtype=np.int64)
         self._seen = 0
         self._lock = threading.Lock()
+
+    @property
+    def matcher(self) -> IndexMatcher:
+        return self._matcher
 
     def catch_up(self) -> None:
         # A session of its own: only committed rows enter the long-lived matcher.
         with self._database.session(write=False) as session, self._lock:
-            rows = session.execute(
-                select(PdqHash.seq, PdqHash.content_id, PdqHash.value)
-                .where(PdqHash.seq > self._seen - self.SLACK)
-                .order_by(PdqHash.seq)
-            ).all()
-            for seq, content_id, value in rows:
-                if seq not in self._added:
-                    self._matcher.add(content_id, bytes.fromhex(value))
-                    self._added.add(seq)
-                    self._seen = max(self._seen, seq)
-            self._added = {seq for seq in self._added if seq > self._seen - self.SLACK}
+            for rows in pdqload.read_after(session, self._seen - self.SLACK):
+                new = ~np.isin(rows.seqs, self._added)
+                self._matcher.add_many(rows.content_ids[new], rows.hashes[new])
+                if len(rows.seqs):
+                    self._seen = max(self._seen, int(rows.seqs.max()))
+                window = np.concatenate([self._added, rows.seqs[new]])
+                self._added = window[window > self._seen - self.SLACK]
 
     def view(self, session: Session) -> "PdqView":
-        """The matcher plus the rows this transaction can see that it does not hold yet."""
+        """The matcher plus the rows this transaction can see that it does not hold yet.
+
+        Taken under a lock held to the end of the transaction, so two transactions with
+        near-identical new hashes never both miss each other and make two contents.
+        """
+        _hold_pdq_lock(session)
         self.catch_up()
-        newer = session.execute(
-            select(PdqHash.content_id, PdqHash.value).where(PdqHash.seq > self._seen)
-        ).all()
-        return PdqView(self._matcher, [(bytes.fromhex(v), c) for c, v in newer])
+        extra = ScanMatcher()
+        for rows in pdqload.read_after(session, self._seen):
+            extra.add_many(rows.content_ids, rows.hashes)
+        return PdqView(self._matcher, extra)
+
+
+def _hold_pdq_lock(session: Session) -> None:
+    # SQLite's BEGIN IMMEDIATE already serialises writers.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PDQ_LOCK})
 
 
 class PdqView:
-    def __init__(self, matcher: ScanMatcher, extra: list[tuple[bytes, str]]) -> None:
+    """What one transaction matches PDQ hashes against: the process's matcher, rows it
+    does not hold yet, and the batch's own new hashes (both scanned in numpy)."""
+
+    def __init__(self, matcher: IndexMatcher, extra: ScanMatcher) -> None:
         self._matcher = matcher
         self._extra = extra
+        self._known: dict[bytes, PdqMatch | None] = {}
+
+    def prefetch(self, pdqs: list[bytes], threshold: int) -> None:
+        """Looks every hash up in the matcher in one vectorised pass."""
+        unique = list(dict.fromkeys(pdqs))
+        self._known.update(zip(unique, self._matcher.nearest_many(unique, threshold), strict=True))
 
     def add(self, pdq: bytes, content_id: str) -> None:
-        self._extra.append((pdq, content_id))
+        self._extra.add(content_id, pdq)
 
     def nearest(self, pdq: bytes, threshold: int) -> tuple[str, int] | None:
-        found = self._matcher.nearest(pdq, threshold)
-        best = None if found is None else (found.content_id, found.distance)
-        for other, content_id in self._extra:
-            distance = hamming(pdq, other)
-            if distance <= threshold and (best is None or distance < best[1]):
-                best = (content_id, distance)
-        return best
+        found = self._known[pdq] if pdq in self._known else self._matcher.nearest(pdq, threshold)
+        other = self._extra.nearest(pdq, threshold)
+        # The matcher's rows came first, so it keeps a tie.
+        if other is not None and (found is None or other.distance < found.distance):
+            found = other
+        return None if found is None else (found.content_id, found.distance)
 
 
 def identify_many(
@@ -108,6 +131,9 @@ def identify_many(
     listed = lookup.listed(session, keys)
     uses_pdq = any(_usable_pdq(hashes) for _, hashes in kinds_and_hashes)
     pdq_view = pdq_index.view(session) if uses_pdq else None
+    if pdq_view is not None:
+        pdqs = [_usable_pdq(hashes) for _, hashes in kinds_and_hashes]
+        pdq_view.prefetch([bytes.fromhex(p.value) for p in pdqs if p is not None], threshold)
     now = clock.utcnow()
     identities, contents, hash_rows, pdq_rows = [], [], [], []
     for kind, hashes in kinds_and_hashes:

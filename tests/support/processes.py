@@ -67,7 +67,7 @@ def serve_processes(settings: Settings, ports: list[int], **extra: str) -> Itera
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # several processes start slowly on a loaded box
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"hub process exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
