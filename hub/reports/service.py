@@ -64,7 +64,14 @@ def check(body: ReportIn, loc: tuple[str | int, ...] = ("body",)) -> Checked:
         except ValueError:
             errors.append(field_error([*loc, "hosting_ip"], "is not an IPv4 or IPv6 address"))
         else:
-            if not is_public_ip(hosting_ip):
+            # A zone id (`%…`) is free text; other spellings would split one address in two.
+            if isinstance(hosting_ip, ipaddress.IPv6Address) and hosting_ip.scope_id:
+                errors.append(field_error([*loc, "hosting_ip"], "must not carry a zone id"))
+            elif str(hosting_ip) != body.hosting_ip:
+                errors.append(
+                    field_error([*loc, "hosting_ip"], f"must be written as '{hosting_ip}'")
+                )
+            elif not is_public_ip(hosting_ip):
                 errors.append(field_error([*loc, "hosting_ip"], "must be a public unicast address"))
     if errors:
         raise Invalid(errors)
