@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from schemas.common import CountryCode, HotlineId, OutModel, Problem, Timestamp, WireModel
 
@@ -80,7 +80,7 @@ class Md5(_LowerHex):
 class Pdq(_LowerHex):
     alg: Literal["pdq"]
     value: _hex(64)
-    quality: Annotated[int, Field(ge=0, le=100)]
+    quality: Annotated[StrictInt, Field(ge=0, le=100)]
 
 
 class PhotoDna(WireModel):
