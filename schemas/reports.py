@@ -145,8 +145,9 @@ class ReportIn(WireModel):
 
 
 class BatchIn(WireModel):
-    # Items are validated one by one by the hub so one bad item never rejects the others.
-    reports: Annotated[list[dict[str, Any]], Field(min_length=1)]
+    # Items are validated one by one by the hub so one bad item (even one that is not an
+    # object) never rejects the others.
+    reports: Annotated[list[Any], Field(min_length=1)]
 
 
 class CaseRef(OutModel):

@@ -161,7 +161,7 @@ def get_case(case_id: IdPath, who: AnyPrincipal, session: ReadSession) -> dict:
     if who.kind not in ("hotline", "admin"):
         raise Forbidden("needs a hotline or admin token")
     hotline_id = who.subject if who.kind == "hotline" else None
-    return cases.to_wire(session, service.case_for(session, case_id, hotline_id))
+    return cases.to_wire(session, service.case_for(session, case_id, hotline_id), hotline_id)
 
 
 @router.post("/v1/cases/{case_id}/status", response_model=CaseOut, responses=STATUS_RESPONSES)

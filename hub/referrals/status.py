@@ -177,7 +177,7 @@ def change_case_status(
     if _already_applied(session, request_id, case, None, update) or _repeats_domestic(
         session, case, update
     ):
-        return cases.to_wire(session, case)
+        return cases.to_wire(session, case, hotline_id)
     if not is_domestic(case):
         where = (
             f"follows referral '{case.active_referral_id}'"
@@ -200,7 +200,7 @@ def change_case_status(
         )
     _check_move(case.status, update.status, f"case '{case.id}'", domestic=True)
     _apply(session, case, None, update, hotline_id, request_id)
-    return cases.to_wire(session, case)
+    return cases.to_wire(session, case, hotline_id)
 
 
 def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:

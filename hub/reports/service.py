@@ -79,16 +79,36 @@ def check(body: ReportIn, loc: tuple[str | int, ...] = ("body",)) -> Checked:
     return Checked(body, url, hosting_ip, hashlib.sha256(canonical).hexdigest())  # type: ignore[arg-type]
 
 
+# A batch's answer stays bounded: a few errors per item, each location part kept short
+# (an unknown field's name is the sender's text, echoed back in `loc`).
+MAX_ITEM_ERRORS = 5
+MAX_LOC_PART = 64
+
+
 def parse_item(item: Any, index: int) -> Checked:
     """One batch item: the schema, then `check`, with locations inside the batch."""
     loc: tuple[str | int, ...] = ("body", "reports", index)
     try:
         body = ReportIn.model_validate(item)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
         raise Invalid(
-            [field_error([*loc, *e["loc"]], e["msg"]) for e in exc.errors(include_url=False)]
+            [
+                field_error([*loc, *(_short(part) for part in e["loc"])], e["msg"])
+                for e in errors[:MAX_ITEM_ERRORS]
+            ],
+            detail=f"{len(errors)} field(s) are not valid"
+            + (
+                f"; the first {MAX_ITEM_ERRORS} are listed" if len(errors) > MAX_ITEM_ERRORS else ""
+            ),
         ) from None
     return check(body, loc)
+
+
+def _short(part: str | int) -> str | int:
+    if isinstance(part, str) and len(part) > MAX_LOC_PART:
+        return part[:MAX_LOC_PART] + "…"
+    return part
 
 
 def locate(
