@@ -50,7 +50,7 @@ def test_a_database_error_mid_intake_logs_no_url_or_hash(settings: Settings) -> 
     body = report("LEAK-1", url=f"https://files.example.net/{secret_path}.jpg")
     body["content"]["hashes"].append({"alg": "md5", "value": secrets.token_hex(16)})
     try:
-        _wait_healthy(url, process)
+        _wait_healthy(url, process, timeout=240)  # a loaded machine starts slowly
         admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         assert admin.post(
             "/v1/hotlines", json={"id": "GB-IWF", "name": "IWF", "countries": ["GB"]}
