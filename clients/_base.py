@@ -305,9 +305,15 @@ def _timestamp(value: datetime | str) -> str:
 
 
 def status_body(
-    status: Status | str, occurred_at: datetime | str, country: str | None
+    status: Status | str,
+    occurred_at: datetime | str,
+    country: str | None,
+    target: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`target` names the object ({"referral": id} or {"case": id}); the hub requires it in
+    a signed update, so the signature binds the update to that object."""
     body: dict[str, Any] = {"status": str(status), "occurred_at": _timestamp(occurred_at)}
+    body.update(target or {})
     if country is not None:
         body["country"] = country
     # Checked here so a wrong combination fails before anything is signed or sent.
@@ -394,7 +400,7 @@ def set_referral_status(
         "POST",
         f"/v1/referrals/{_path_id(referral_id)}/status",
         _model(ReferralOut),
-        body=status_body(status, occurred_at, country),
+        body=status_body(status, occurred_at, country, {"referral": referral_id}),
         retry=True,
         signed=True,
         webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}",
@@ -415,7 +421,7 @@ def set_case_status(
         "POST",
         f"/v1/cases/{_path_id(case_id)}/status",
         _model(CaseOut),
-        body=status_body(status, occurred_at, None),
+        body=status_body(status, occurred_at, None, {"case": case_id}),
         retry=True,
         signed=True,
         webhook_id=webhook_id or f"msg_{uuid.uuid4().hex}",

@@ -8,7 +8,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -30,6 +30,7 @@ from hub.reports.router import router as reports_router
 from hub.settings import Settings
 from hub.state import HubState, build_state
 from hub.stats.router import router as stats_router
+from hub.strictjson import refuse_duplicate_keys
 
 logger = logging.getLogger("hub")
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Hash-only exchange of CSAM reports between national hotlines (protocol v1).",
         lifespan=_lifespan,
+        dependencies=[Depends(refuse_duplicate_keys)],
     )
     app.state.hub = state
     app.add_exception_handler(HubError, problems.on_hub_error)

@@ -1,6 +1,7 @@
 """Database engine, sessions and the one transaction helper every write goes through.
 
 SQLite runs in WAL mode with `BEGIN IMMEDIATE` for writes; PostgreSQL runs read committed.
+Engines hide statement parameters: an error's text must never carry a reported URL or hash.
 """
 
 from collections.abc import Iterator, Sequence
@@ -22,13 +23,16 @@ def make_engine(settings: Settings) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=16,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

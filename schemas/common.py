@@ -3,10 +3,19 @@
 Timestamps are RFC 3339 UTC with `Z`; an input without a time zone is rejected.
 """
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
 
 T = TypeVar("T")
 
@@ -21,8 +30,24 @@ def format_timestamp(value: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+# RFC 3339 in UTC as the protocol writes it: `T`, seconds, optional fraction, upper-case `Z`.
+_WIRE_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z"
+)
+
+
+def _wire_timestamp(value: object) -> object:
+    """A JSON timestamp must be such a string; a datetime given in Python passes as it is."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _WIRE_TIMESTAMP.fullmatch(value):
+        raise ValueError("must be an RFC 3339 UTC timestamp ending in Z, e.g. 2026-11-24T09:30:00Z")
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
+    BeforeValidator(_wire_timestamp),
     AfterValidator(_to_utc),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas.common import CountryCode, HotlineId, OutModel, Timestamp, WireModel
 from schemas.reports import CLOCK_SKEW, EARLIEST_OBSERVATION, Hosting
@@ -26,6 +26,9 @@ class StatusIn(WireModel):
     status: Status
     occurred_at: Timestamp
     country: CountryCode | None = None
+    # The object updated, as in the path; required when the update is signed (binds it).
+    referral: Annotated[str, Field(max_length=40)] | None = None
+    case: Annotated[str, Field(max_length=40)] | None = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -107,6 +110,8 @@ class ReferralActionKind(StrEnum):
 class ActionIn(WireModel):
     action: ReferralActionKind
     occurred_at: Timestamp
+    # The referral, as in the path; required when the action is signed (binds it).
+    referral: Annotated[str, Field(max_length=40)] | None = None
 
     @field_validator("occurred_at")
     @classmethod

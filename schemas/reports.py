@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from schemas.common import CountryCode, HotlineId, OutModel, Problem, Timestamp, WireModel
 
@@ -95,7 +95,7 @@ class Md5(_LowerHex):
 class Pdq(_LowerHex):
     alg: Literal["pdq"]
     value: Hex64
-    quality: Annotated[int, Field(ge=0, le=100)]
+    quality: Annotated[StrictInt, Field(ge=0, le=100)]
 
 
 class PhotoDna(WireModel):
@@ -165,8 +165,9 @@ class ReportIn(WireModel):
 
 
 class BatchIn(WireModel):
-    # Items are validated one by one by the hub so one bad item never rejects the others.
-    reports: Annotated[list[dict[str, Any]], Field(min_length=1)]
+    # Items are validated one by one by the hub so one bad item (even one that is not an
+    # object) never rejects the others.
+    reports: Annotated[list[Any], Field(min_length=1)]
 
 
 class CaseRef(OutModel):

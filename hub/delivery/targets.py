@@ -104,6 +104,8 @@ class WebhookTargets:
         if not host:
             raise UnsafeTarget("has no host")
         port = int(parts["port"]) if parts["port"] else _DEFAULT_PORTS[scheme]
+        if port == 0:
+            raise UnsafeTarget("port 0 is not a port one can connect to")
         try:
             addresses: Sequence[IPAddress] = [ipaddress.ip_address(host)]
         except ValueError:

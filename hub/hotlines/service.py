@@ -14,6 +14,7 @@ from hub import clock, exchange
 from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.hotlines.models import Hotline, HotlineCountry, Route
 from hub.log.storage import Entry
+from hub.reports.urls import normalise_webhook_url
 from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch
 
 # Given a webhook URL, returns an error message or None; set by the delivery domain.
@@ -44,7 +45,8 @@ def _check_keys(keys: list[str]) -> None:
             raw = base64.b64decode(key, validate=True)
         except (binascii.Error, ValueError):
             raw = b""
-        if len(raw) != 32:
+        # A non-canonical spelling (stray padding bits) could carry a few bits of text.
+        if len(raw) != 32 or base64.b64encode(raw).decode() != key:
             errors.append(
                 field_error(
                     ["body", "public_keys", index], "must be base64 of a 32-byte Ed25519 key"
@@ -56,24 +58,26 @@ def _check_keys(keys: list[str]) -> None:
         raise Invalid(errors)
 
 
-def _check_webhook(url: str | None, check: WebhookCheck) -> None:
+def _check_webhook(url: str | None, check: WebhookCheck) -> str | None:
+    """The webhook URL as stored: WHATWG's serialisation, once it passed `check`."""
     if url is None:
-        return
+        return None
     problem = check(url)
     if problem:
         raise Invalid([field_error(["body", "webhook_url"], problem)])
+    return normalise_webhook_url(url)
 
 
 def register(session: Session, body: HotlineIn, actor: str, check: WebhookCheck) -> Hotline:
     _check_keys(body.public_keys)
-    _check_webhook(body.webhook_url, check)
+    webhook_url = _check_webhook(body.webhook_url, check)
     if session.get(Hotline, body.id) is not None:
         raise Conflict(f"hotline '{body.id}' is already registered")
     now = clock.utcnow()
     hotline = Hotline(
         id=body.id,
         name=body.name,
-        webhook_url=body.webhook_url,
+        webhook_url=webhook_url,
         public_keys=body.public_keys,
         active=True,
         created_at=now,
@@ -101,8 +105,7 @@ def update(
         _check_keys(changes["public_keys"])
         hotline.public_keys = changes["public_keys"]
     if "webhook_url" in changes:
-        _check_webhook(changes["webhook_url"], check)
-        hotline.webhook_url = changes["webhook_url"]
+        hotline.webhook_url = _check_webhook(changes["webhook_url"], check)
     if "name" in changes:
         hotline.name = changes["name"]
     if "active" in changes:

@@ -13,14 +13,17 @@ from hub.reports.service import hosting_of
 from schemas.referrals import CaseOut
 
 
-def to_wire(session: Session, case: Case) -> dict[str, Any]:
+def to_wire(session: Session, case: Case, viewer: str | None = None) -> dict[str, Any]:
+    """A case as the admin sees it, or as reporter `viewer` does: itself among the
+    reporters, never the other hotlines that reported the same URL (need to know)."""
+    reporters = reporters_of(session, case.id)
     return CaseOut(
         id=case.id,
         url=case.url_key,
         status=case.status,
         hosting=hosting_of(case),
         routing_reason=case.routing_reason,
-        reporters=reporters_of(session, case.id),
+        reporters=reporters if viewer is None else [r for r in reporters if r == viewer],
         referral=case.active_referral_id,
         created_at=case.created_at,
         previous_case=case.previous_case_id,

@@ -56,3 +56,15 @@ class ReferralAction(SQLModel, table=True):
     request_id: str | None = Field(
         default=None, sa_column=Column(String(256), unique=True, nullable=True)
     )
+
+
+class SeenRequest(SQLModel, table=True):
+    """Every verified webhook-id of a status update, applied or refused: used once only.
+
+    `request_id` is a digest of the hotline id and webhook-id, so no sender text is kept.
+    """
+
+    __tablename__ = "seen_requests"
+
+    request_id: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))

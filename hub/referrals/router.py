@@ -2,10 +2,12 @@
 reported and the admin's case queue (`/v1/cases`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from hub.deps import (
     AdminDep,
@@ -14,11 +16,13 @@ from hub.deps import (
     HotlineDep,
     LimitDep,
     ReadSession,
+    StateDep,
     WriteSession,
 )
-from hub.errors import Forbidden
+from hub.errors import Forbidden, HubError
 from hub.pagination import page
 from hub.referrals import actions, cases, service, status
+from hub.state import HubState
 from schemas.common import Page, Problem
 from schemas.referrals import ActionIn, ActionOut, CaseOut, ReferralOut, RouteCaseIn, StatusIn
 
@@ -73,11 +77,28 @@ STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _request_id(reader: ReadSession, hotline_id: str, signed: SignedRequest) -> str | None:
+def _request_id(reader: Session, hotline_id: str, signed: SignedRequest) -> str | None:
     """Checks the hotline's signature (if it registered keys) before anything is applied."""
     keys = service.public_keys_of(reader, hotline_id)
     reader.close()
     return status.verify_signed(hotline_id, keys, signed.headers, signed.body)
+
+
+def _apply_once(
+    state: HubState, writer: Session, request_id: str | None, change: Callable[[], dict]
+) -> dict:
+    """Runs `change` and remembers the verified request id with it; when the change is
+    refused, the id is remembered on its own, so the refused request cannot be replayed."""
+    try:
+        out = change()
+        status.remember(writer, request_id)
+        writer.commit()
+    except HubError:
+        writer.rollback()
+        with state.database.transaction() as session:
+            status.remember(session, request_id)
+        raise
+    return out
 
 
 @router.get("/v1/referrals", response_model=Page[ReferralOut])
@@ -120,14 +141,18 @@ def post_referral_status(
     body: StatusIn,
     who: HotlineDep,
     signed: Signed,
+    state: StateDep,
     reader: ReadSession,
     writer: WriteSession,
 ) -> dict:
     """Moves a referral addressed to the caller along the status graph (PROTOCOL.md 6)."""
     request_id = _request_id(reader, who.subject, signed)
-    out = status.change_referral_status(writer, referral_id, who.subject, body, request_id)
-    writer.commit()
-    return out
+
+    def change() -> dict:
+        status.check_target(body, "referral", referral_id, request_id)
+        return status.change_referral_status(writer, referral_id, who.subject, body, request_id)
+
+    return _apply_once(state, writer, request_id, change)
 
 
 @router.post(
@@ -143,14 +168,19 @@ def post_referral_action(
     signed: Signed,
     reader: ReadSession,
     writer: WriteSession,
+    state: StateDep,
     response: Response,
 ) -> dict:
     """Records that the caller notified law enforcement or the host (1.1); the status stays."""
     request_id = _request_id(reader, who.subject, signed)
-    out, created = actions.record_action(writer, referral_id, who.subject, body, request_id)
-    writer.commit()
-    response.status_code = 201 if created else 200
-    return out
+
+    def record() -> dict:
+        status.check_target(body, "referral", referral_id, request_id)
+        out, created = actions.record_action(writer, referral_id, who.subject, body, request_id)
+        response.status_code = 201 if created else 200
+        return out
+
+    return _apply_once(state, writer, request_id, record)
 
 
 @router.get("/v1/cases/{case_id}", response_model=CaseOut)
@@ -159,7 +189,7 @@ def get_case(case_id: IdPath, who: AnyPrincipal, session: ReadSession) -> dict:
     if who.kind not in ("hotline", "admin"):
         raise Forbidden("needs a hotline or admin token")
     hotline_id = who.subject if who.kind == "hotline" else None
-    return cases.to_wire(session, service.case_for(session, case_id, hotline_id))
+    return cases.to_wire(session, service.case_for(session, case_id, hotline_id), hotline_id)
 
 
 @router.post("/v1/cases/{case_id}/status", response_model=CaseOut, responses=STATUS_RESPONSES)
@@ -168,11 +198,15 @@ def post_case_status(
     body: StatusIn,
     who: HotlineDep,
     signed: Signed,
+    state: StateDep,
     reader: ReadSession,
     writer: WriteSession,
 ) -> dict:
     """Moves a domestic case (no referral: its reporter handles it) along the status graph."""
     request_id = _request_id(reader, who.subject, signed)
-    out = status.change_case_status(writer, case_id, who.subject, body, request_id)
-    writer.commit()
-    return out
+
+    def change() -> dict:
+        status.check_target(body, "case", case_id, request_id)
+        return status.change_case_status(writer, case_id, who.subject, body, request_id)
+
+    return _apply_once(state, writer, request_id, change)

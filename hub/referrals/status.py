@@ -5,6 +5,7 @@ Hotline updates come through `change_referral_status` / `change_case_status` aft
 """
 
 import base64
+import hashlib
 import logging
 import re
 from collections.abc import Mapping
@@ -22,10 +23,10 @@ from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
 from hub.hotlines.service import route_for_country, serves
 from hub.ids import new_id
 from hub.referrals import cases
-from hub.referrals.models import Referral, StatusChange
+from hub.referrals.models import Referral, SeenRequest, StatusChange
 from hub.referrals.service import open_referral, reporters_of, to_wire
 from hub.reports.models import Case
-from schemas.referrals import CaseStatusChanged, ReferralRerouted, Status, StatusIn
+from schemas.referrals import ActionIn, CaseStatusChanged, ReferralRerouted, Status, StatusIn
 
 logger = logging.getLogger("hub.referrals")
 
@@ -112,14 +113,42 @@ def verify_signed(
                 key.verify(signature, message)
             except InvalidSignature:
                 continue
-            return f"{hotline_id}:{webhook_id}"
+            # A digest: the webhook-id is the sender's text and is never stored as sent.
+            return hashlib.sha256(f"{hotline_id}:{webhook_id}".encode()).hexdigest()
     raise BadSignature(
         f"no v1a signature in webhook-signature verifies with a key of '{hotline_id}'"
     )
 
 
+def remember(session: Session, request_id: str | None) -> None:
+    """Records a verified request id for good: with the update it carried, or on its own
+    after the update was refused, so that a replay of it is refused too."""
+    if request_id is not None:
+        row = {"request_id": request_id, "seen_at": clock.utcnow()}
+        insert_ignore(session, SeenRequest, row, ["request_id"])
+
+
+def check_target(
+    update: StatusIn | ActionIn, field: str, path_id: str, request_id: str | None
+) -> None:
+    """A signed update names what it is for (`referral` or `case`), as its path does: the
+    signature then binds it to that object and it cannot be replayed against another."""
+    named = getattr(update, field)
+    other = "case" if field == "referral" else "referral"
+    if getattr(update, other, None) is not None:
+        raise Invalid([field_error(["body", other], f"not allowed here; name the {field}")])
+    if named is None and request_id is not None:
+        raise Invalid([field_error(["body", field], f"required in a signed update: '{path_id}'")])
+    if named is not None and named != path_id:
+        raise Invalid([field_error(["body", field], "does not match the path")])
+
+
 def change_referral_status(
-    session: Session, referral_id: str, hotline_id: str, update: StatusIn, request_id: str | None
+    session: Session,
+    referral_id: str,
+    hotline_id: str,
+    update: StatusIn,
+    request_id: str | None,
 ) -> dict[str, Any]:
     """Moves a referral addressed to `hotline_id` along the graph; returns it as it is now."""
     referral = session.get(Referral, referral_id, with_for_update=True)
@@ -136,7 +165,11 @@ def change_referral_status(
 
 
 def change_case_status(
-    session: Session, case_id: str, hotline_id: str, update: StatusIn, request_id: str | None
+    session: Session,
+    case_id: str,
+    hotline_id: str,
+    update: StatusIn,
+    request_id: str | None,
 ) -> dict[str, Any]:
     """Moves a domestic case its reporter handles along the graph; returns it as it is now."""
     case = session.get(Case, case_id)
@@ -146,7 +179,7 @@ def change_case_status(
     if _already_applied(session, request_id, case, None, update) or _repeats_domestic(
         session, case, update
     ):
-        return cases.to_wire(session, case)
+        return cases.to_wire(session, case, hotline_id)
     if not is_domestic(case):
         where = (
             f"follows referral '{case.active_referral_id}'"
@@ -169,7 +202,7 @@ def change_case_status(
         )
     _check_move(case.status, update.status, f"case '{case.id}'", domestic=True)
     _apply(session, case, None, update, hotline_id, request_id)
-    return cases.to_wire(session, case)
+    return cases.to_wire(session, case, hotline_id)
 
 
 def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:
@@ -232,11 +265,14 @@ def _already_applied(
     referral: Referral | None,
     update: StatusIn,
 ) -> bool:
-    """True when this signed request was applied before; a webhook-id is good for one update."""
+    """True when this signed request was applied before; a webhook-id is good for one update,
+    and one that was refused before stays refused."""
     if request_id is None:
         return False
     change = session.scalar(select(StatusChange).where(StatusChange.request_id == request_id))
     if change is None:
+        if session.get(SeenRequest, request_id) is not None:
+            raise _used_webhook_id()  # refused before: it stays refused
         return False
     if (
         change.case_id == case.id
@@ -245,8 +281,12 @@ def _already_applied(
         and change.occurred_at == update.occurred_at
     ):
         return True
-    raise Conflict(
-        "this webhook-id was already used for a different status update; send a new one",
+    raise _used_webhook_id()
+
+
+def _used_webhook_id() -> Conflict:
+    return Conflict(
+        "this webhook-id was already used for another status update; send a new one",
         errors=[field_error(["header", "webhook-id"], "already used")],
     )
 
@@ -307,10 +347,7 @@ def _insert_change(
     ).scalar()
     if claimed is None:
         # The same webhook-id won a race on another referral or case: this one is refused.
-        raise Conflict(
-            "this webhook-id was already used for a different status update; send a new one",
-            errors=[field_error(["header", "webhook-id"], "already used")],
-        )
+        raise _used_webhook_id()
 
 
 def _apply(

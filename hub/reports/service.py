@@ -98,10 +98,22 @@ def _public_ip(value: str | None, loc: list[str | int], errors: list[Any]) -> IP
     except ValueError:
         errors.append(field_error(loc, "is not an IPv4 or IPv6 address"))
         return None
-    if not is_public_ip(ip):
+    # A zone id (`%…`) is free text; other spellings would split one address in two.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
+        errors.append(field_error(loc, "must not carry a zone id"))
+    elif str(ip) != value:
+        errors.append(field_error(loc, f"must be written as '{ip}'"))
+    elif not is_public_ip(ip):
         errors.append(field_error(loc, "must be a public unicast address"))
-        return None
-    return ip
+    else:
+        return ip
+    return None
+
+
+# A batch's answer stays bounded: a few errors per item, each location part kept short
+# (an unknown field's name is the sender's text, echoed back in `loc`).
+MAX_ITEM_ERRORS = 5
+MAX_LOC_PART = 64
 
 
 def parse_item(item: Any, index: int, networks: HostingNetworks | None = None) -> Checked:
@@ -110,10 +122,24 @@ def parse_item(item: Any, index: int, networks: HostingNetworks | None = None) -
     try:
         body = ReportIn.model_validate(item)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
         raise Invalid(
-            [field_error([*loc, *e["loc"]], e["msg"]) for e in exc.errors(include_url=False)]
+            [
+                field_error([*loc, *(_short(part) for part in e["loc"])], e["msg"])
+                for e in errors[:MAX_ITEM_ERRORS]
+            ],
+            detail=f"{len(errors)} field(s) are not valid"
+            + (
+                f"; the first {MAX_ITEM_ERRORS} are listed" if len(errors) > MAX_ITEM_ERRORS else ""
+            ),
         ) from None
     return check(body, loc, networks)
+
+
+def _short(part: str | int) -> str | int:
+    if isinstance(part, str) and len(part) > MAX_LOC_PART:
+        return part[:MAX_LOC_PART] + "…"
+    return part
 
 
 def locate(

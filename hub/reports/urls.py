@@ -105,6 +105,12 @@ def normalise_url(raw: str) -> NormalisedUrl:
     return NormalisedUrl(url=url, host=host, host_ip=host_ip)
 
 
+def normalise_webhook_url(raw: str) -> str:
+    """A webhook URL as WHATWG serialises it, without its fragment (`\\` becomes `/`, the
+    host is lower-cased and punycoded); the caller has checked that it parses."""
+    return ada_url.parse_url(raw)["href"].partition("#")[0]
+
+
 def _check_host(hostname: str, host_type: ada_url.HostType) -> tuple[str, IPAddress | None]:
     if host_type == ada_url.HostType.IPV4 or host_type == ada_url.HostType.IPV6:
         host = hostname.strip("[]")

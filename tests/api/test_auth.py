@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from hub.db import Database
 from hub.settings import Settings
+from schemas.common import format_timestamp
 from tests.conftest import Hub, ServerThread, report
 
 
@@ -73,7 +74,8 @@ def test_a_revoked_token_is_401_at_once(api: Hub) -> None:
 def test_an_expired_token_is_401(api: Hub) -> None:
     soon = datetime.now(UTC) + timedelta(seconds=1)
     created = api.admin.post(
-        "/v1/tokens", json={"principal": "auditor", "subject": "b", "expires_at": soon.isoformat()}
+        "/v1/tokens",
+        json={"principal": "auditor", "subject": "b", "expires_at": format_timestamp(soon)},
     )
     assert created.status_code == 201
     past = api.admin.post(

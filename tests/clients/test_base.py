@@ -33,6 +33,7 @@ def test_status_updates_are_signed_with_one_webhook_id_per_call() -> None:
     call = _base.set_referral_status("ref_1", "accepted", datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     first, second = base.build_request(call), base.build_request(call)
     assert json.loads(first.content) == {
+        "referral": "ref_1",  # the signature binds the update to its referral
         "status": "accepted",
         "occurred_at": "2026-11-24T09:30:00Z",
     }

@@ -139,7 +139,7 @@ class Exchange:
         webhook_id: str,
         **header_overrides: str,
     ) -> httpx.Response:
-        raw = json.dumps(body).encode()
+        raw = json.dumps({"referral": referral_id, **body}).encode()
         headers = {"content-type": "application/json"}
         headers.update(signature_headers(key, raw, webhook_id))
         headers.update(header_overrides)

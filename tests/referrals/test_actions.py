@@ -77,9 +77,12 @@ def test_a_hotline_with_keys_signs_its_actions(
     signed_hotlines: Exchange, nl_key: Ed25519PrivateKey
 ) -> None:
     _, referral = signed_hotlines.referral()
+    _, another = signed_hotlines.referral()
     path = f"/v1/referrals/{referral}/actions"
-    raw = json.dumps({"action": "host_notified", "occurred_at": signed_hotlines.next_stamp()})
+    stamp = signed_hotlines.next_stamp()
+    raw = json.dumps({"action": "host_notified", "occurred_at": stamp, "referral": referral})
     headers = {"content-type": "application/json"}
+    unnamed = json.dumps({"action": "host_notified", "occurred_at": stamp})
 
     unsigned = signed_hotlines.nl.post(path, content=raw, headers=headers)
     signed = signed_hotlines.nl.post(
@@ -88,8 +91,22 @@ def test_a_hotline_with_keys_signs_its_actions(
     replayed = signed_hotlines.nl.post(
         path, content=raw, headers={**headers, **signature_headers(nl_key, raw.encode(), "a-1")}
     )
+    unbound = signed_hotlines.nl.post(
+        path,
+        content=unnamed,
+        headers={**headers, **signature_headers(nl_key, unnamed.encode(), "a-0")},
+    )
+    elsewhere = signed_hotlines.nl.post(
+        f"/v1/referrals/{another}/actions",
+        content=raw,
+        headers={**headers, **signature_headers(nl_key, raw.encode(), "a-1")},
+    )
     other = json.dumps(
-        {"action": "law_enforcement_notified", "occurred_at": "2026-11-01T00:00:00Z"}
+        {
+            "action": "law_enforcement_notified",
+            "occurred_at": "2026-11-01T00:00:00Z",
+            "referral": referral,
+        }
     )
     reused = signed_hotlines.nl.post(
         path, content=other, headers={**headers, **signature_headers(nl_key, other.encode(), "a-1")}
@@ -100,6 +117,10 @@ def test_a_hotline_with_keys_signs_its_actions(
     assert replayed.status_code == 200
     assert replayed.json()["id"] == signed.json()["id"]
     assert reused.status_code == 409
+    # A signed action names its referral, so it cannot be replayed against another.
+    assert unbound.status_code == 422
+    assert unbound.json()["errors"][0]["loc"] == ["body", "referral"]
+    assert elsewhere.status_code == 422
 
 
 def test_an_assessment_records_gender_virtual_and_commercial(hotlines: Exchange) -> None:

@@ -68,7 +68,7 @@ def test_one_valid_signature_among_several_is_enough(
     signed_hotlines: Exchange, nl_key: Ed25519PrivateKey
 ) -> None:
     _, referral = _delivered(signed_hotlines)
-    body = {"status": "accepted", "occurred_at": signed_hotlines.next_stamp()}
+    body = {"referral": referral, "status": "accepted", "occurred_at": signed_hotlines.next_stamp()}
     raw = json.dumps(body).encode()
     good = signature_headers(nl_key, raw, "msg_rot", int(time.time()))
     stranger = Ed25519PrivateKey.generate()
@@ -126,7 +126,9 @@ def test_a_replayed_webhook_id_is_not_applied_twice(
     signed_hotlines.post_signed(
         referral, nl_key, {"status": "accepted", "occurred_at": signed_hotlines.next_stamp()}, "a"
     )
-    notice = json.dumps({"status": "notice_sent", "occurred_at": signed_hotlines.next_stamp()})
+    notice = json.dumps(
+        {"referral": referral, "status": "notice_sent", "occurred_at": signed_hotlines.next_stamp()}
+    )
     notice_headers = {
         "content-type": "application/json",
         **signature_headers(nl_key, notice.encode(), "msg_notice"),
@@ -192,7 +194,7 @@ def test_webhook_ids_of_different_hotlines_do_not_collide(
     body = {"status": "accepted", "occurred_at": signed_hotlines.next_stamp()}
 
     nl = signed_hotlines.post_signed(nl_referral, nl_key, body, "same-id")
-    raw = json.dumps(body).encode()
+    raw = json.dumps({"referral": de_referral["id"], **body}).encode()
     de = signed_hotlines.de.post(
         f"/v1/referrals/{de_referral['id']}/status",
         content=raw,
@@ -212,7 +214,8 @@ def test_the_same_signed_update_sent_at_once_many_times_is_applied_once(
     signed_hotlines: Exchange, nl_key: Ed25519PrivateKey
 ) -> None:
     case, referral = _delivered(signed_hotlines)
-    raw = json.dumps({"status": "accepted", "occurred_at": signed_hotlines.next_stamp()}).encode()
+    body = {"referral": referral, "status": "accepted", "occurred_at": signed_hotlines.next_stamp()}
+    raw = json.dumps(body).encode()
     headers = {"content-type": "application/json", **signature_headers(nl_key, raw, "msg_race")}
 
     def send(_: int) -> int:

@@ -66,8 +66,8 @@ def serve_processes(settings: Settings, ports: list[int], **extra: str) -> Itera
                 process.kill()
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 240  # several processes start slowly on a loaded box
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"hub process exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
