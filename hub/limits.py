@@ -32,6 +32,14 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+def _accepted(path: str, content_type: str) -> bool:
+    """JSON everywhere; the console's HTML forms post urlencoded bodies to /console/ only."""
+    if path.startswith("/console/"):
+        media = content_type.split(";", 1)[0].strip().lower()
+        return media == "application/x-www-form-urlencoded"
+    return _is_json(content_type)
+
+
 class BodyLimits:
     """Rejects non-JSON and oversized bodies before any route reads them."""
 
@@ -47,7 +55,7 @@ class BodyLimits:
         length = headers.get("content-length")
         has_body = "transfer-encoding" in headers or length not in (None, "0")
         error: HubError | None = None
-        if has_body and not _is_json(headers.get("content-type", "")):
+        if has_body and not _accepted(scope["path"], headers.get("content-type", "")):
             error = UnsupportedMediaType(f"got '{headers.get('content-type', 'no Content-Type')}'")
         elif length is not None and (not length.isdigit() or int(length) > limit):
             error = TooLarge(f"this body may be at most {limit} bytes")
