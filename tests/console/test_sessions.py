@@ -130,7 +130,9 @@ def test_signing_out_ends_the_session_on_the_server(hub: ServerThread) -> None:
     client.close()
 
 
-def test_revoking_the_admin_token_signed_in_with_ends_its_session(api: Hub, hub: ServerThread) -> None:
+def test_revoking_the_admin_token_signed_in_with_ends_its_session(
+    api: Hub, hub: ServerThread
+) -> None:
     created = api.admin.post("/v1/tokens", json={"principal": "admin", "subject": "secretariat"})
     token = created.json()
     client = sign_in(hub.url, token["token"])
@@ -154,15 +156,15 @@ def test_an_expired_session_is_refused(hub: ServerThread, hub_clock: Any) -> Non
 def test_sign_in_attempts_are_rate_limited_like_the_api(
     settings_for: Callable[..., Settings],
 ) -> None:
-    with ServerThread(settings_for(rate_limit_per_second=0.01, rate_limit_burst=3)) as hub:
-        with httpx.Client(base_url=hub.url) as client:
-            statuses = []
-            for _ in range(5):
-                form = client.get("/console/sign-in")
-                answer = client.post(
-                    "/console/sign-in", data={"csrf": csrf_of(form.text), "token": "hub_wrong"}
-                )
-                statuses.append(answer.status_code)
-            assert statuses[:3] == [401, 401, 401]
-            assert statuses[3:] == [429, 429]
-            assert "Too many sign-in attempts" in answer.text
+    limited = settings_for(rate_limit_per_second=0.01, rate_limit_burst=3)
+    with ServerThread(limited) as hub, httpx.Client(base_url=hub.url) as client:
+        statuses = []
+        for _ in range(5):
+            form = client.get("/console/sign-in")
+            answer = client.post(
+                "/console/sign-in", data={"csrf": csrf_of(form.text), "token": "hub_wrong"}
+            )
+            statuses.append(answer.status_code)
+        assert statuses[:3] == [401, 401, 401]
+        assert statuses[3:] == [429, 429]
+        assert "Too many sign-in attempts" in answer.text
