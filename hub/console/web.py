@@ -3,7 +3,6 @@ check, security headers and turning domain errors into a message on the page."""
 
 import hmac
 import ipaddress
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -164,13 +163,33 @@ NOTICES = {
 }
 
 
-async def _headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    if request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/"):
-        response.headers.update(SECURITY_HEADERS)
-    return response
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every /console answer; other paths pass straight through."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == PREFIX or path.startswith(PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.decode("latin-1").lower() not in _LOWER_HEADERS
+                ]
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_LOWER_HEADERS = {name.lower() for name in SECURITY_HEADERS}
 
 
 def _not_signed_in(request: Request, exc: Exception) -> Response:
@@ -192,4 +211,4 @@ def install(app: FastAPI, router: Any) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(PageError, _page_error)
-    app.middleware("http")(_headers)
+    app.add_middleware(SecurityHeaders)
