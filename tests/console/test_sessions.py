@@ -17,7 +17,7 @@ from tests.console.conftest import csrf_of, sign_in
 
 
 def test_the_console_sends_an_unsigned_visitor_to_the_sign_in_page(hub: ServerThread) -> None:
-    with httpx.Client(base_url=hub.url) as client:
+    with httpx.Client(base_url=hub.url, timeout=30) as client:
         answer = client.get("/console/queue")
         assert answer.status_code == 303
         assert answer.headers["location"] == "/console/sign-in"
@@ -55,11 +55,11 @@ def test_signing_in_sets_a_strict_http_only_session_cookie_whose_secret_is_store
 
 def _session_cookie_header(base_url: str, host: str | None = None) -> str:
     headers = {"host": host} if host else {}
-    with httpx.Client(base_url=base_url, headers=headers) as client:
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
         nonce = csrf_of(client.get("/console/sign-in").text)
     # The sign-in cookie is sent by hand: an HTTP client keeps no Secure cookie over http.
     headers["cookie"] = f"hub_console_sign_in={nonce}"
-    with httpx.Client(base_url=base_url, headers=headers) as client:
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
         answer = client.post("/console/sign-in", data={"csrf": nonce, "token": ADMIN_TOKEN})
     assert answer.status_code == 303, answer.text
     return next(
@@ -75,7 +75,7 @@ def test_the_cookie_is_secure_when_the_console_is_not_reached_on_loopback(
 
 
 def test_a_wrong_token_gets_a_clear_message_and_no_session(hub: ServerThread) -> None:
-    with httpx.Client(base_url=hub.url) as client:
+    with httpx.Client(base_url=hub.url, timeout=30) as client:
         form = client.get("/console/sign-in")
         answer = client.post(
             "/console/sign-in", data={"csrf": csrf_of(form.text), "token": "hub_not-a-token"}
@@ -89,7 +89,7 @@ def test_a_wrong_token_gets_a_clear_message_and_no_session(hub: ServerThread) ->
 def test_a_hotline_token_does_not_sign_in(api: Hub, hub: ServerThread) -> None:
     api.register("NL-MELDPUNT", ["NL"])
     token = api.token("hotline", "NL-MELDPUNT")
-    with httpx.Client(base_url=hub.url) as client:
+    with httpx.Client(base_url=hub.url, timeout=30) as client:
         form = client.get("/console/sign-in")
         answer = client.post("/console/sign-in", data={"csrf": csrf_of(form.text), "token": token})
     assert answer.status_code == 403
@@ -97,7 +97,7 @@ def test_a_hotline_token_does_not_sign_in(api: Hub, hub: ServerThread) -> None:
 
 
 def test_sign_in_without_the_forms_csrf_token_is_refused(hub: ServerThread) -> None:
-    with httpx.Client(base_url=hub.url) as client:
+    with httpx.Client(base_url=hub.url, timeout=30) as client:
         client.get("/console/sign-in")
         answer = client.post("/console/sign-in", data={"csrf": "forged", "token": ADMIN_TOKEN})
     assert answer.status_code == 403
@@ -123,7 +123,7 @@ def test_signing_out_ends_the_session_on_the_server(hub: ServerThread) -> None:
     csrf = csrf_of(client.get("/console").text)
     answer = client.post("/console/sign-out", data={"csrf": csrf})
     assert answer.status_code == 303
-    with httpx.Client(base_url=hub.url, cookies={"hub_console": secret}) as replay:
+    with httpx.Client(base_url=hub.url, cookies={"hub_console": secret}, timeout=30) as replay:
         again = replay.get("/console")
     assert again.status_code == 303
     assert again.headers["location"] == "/console/sign-in?reason=ended"
@@ -157,7 +157,7 @@ def test_sign_in_attempts_are_rate_limited_like_the_api(
     settings_for: Callable[..., Settings],
 ) -> None:
     limited = settings_for(rate_limit_per_second=0.01, rate_limit_burst=3)
-    with ServerThread(limited) as hub, httpx.Client(base_url=hub.url) as client:
+    with ServerThread(limited) as hub, httpx.Client(base_url=hub.url, timeout=30) as client:
         statuses = []
         for _ in range(5):
             form = client.get("/console/sign-in")
