@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 
 from hub import openapi, problems
 from hub.auth.router import router as tokens_router
+from hub.console.router import router as console_router
+from hub.console.web import install as install_console
 from hub.delivery.router import router as delivery_router
 from hub.delivery.worker import deliver_in_process
 from hub.errors import HubError, Unavailable
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(log_router)
     app.include_router(delivery_router)
     app.include_router(lists_router)
+    install_console(app, console_router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

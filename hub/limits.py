@@ -43,6 +43,13 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+def _accepted(path: str, content_type: str) -> bool:
+    """JSON everywhere; the console's HTML forms post urlencoded bodies to /console/ only."""
+    if path.startswith("/console/"):
+        return _media(content_type) == "application/x-www-form-urlencoded"
+    return _is_json(content_type)
+
+
 class BodyLimits:
     """Rejects non-JSON and oversized bodies before any route reads them."""
 
@@ -60,7 +67,7 @@ class BodyLimits:
         error: HubError | None = None
         media = headers.get("content-type", "")
         lines = _LIST_PART.match(scope["path"]) is not None and _media(media) in LIST_MEDIA_TYPES
-        if has_body and not lines and not _is_json(media):
+        if has_body and not lines and not _accepted(scope["path"], media):
             error = UnsupportedMediaType(f"got '{headers.get('content-type', 'no Content-Type')}'")
         elif length is not None and (not length.isdigit() or int(length) > limit):
             error = TooLarge(f"this body may be at most {limit} bytes")

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     delivery_poll_interval: Annotated[float, Field(gt=0, le=10)] = 0.05
     delivery_concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
     log_level: str = "INFO"
+    # How long a console sign-in lasts (docs/console.md).
+    console_session_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 480
 
     @field_validator("admin_token")
     @classmethod

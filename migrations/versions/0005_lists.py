@@ -1,7 +1,7 @@
 """Hash lists: lists, versions, import parts, entries, retractions; reports on a list.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa

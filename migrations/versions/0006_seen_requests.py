@@ -1,13 +1,13 @@
 """Seen requests: every verified webhook-id of a hotline's status update, also refused ones.
 
-Revision ID: 0009
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
