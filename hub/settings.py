@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     delivery_poll_interval: Annotated[float, Field(gt=0, le=10)] = 0.05
     delivery_concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
     log_level: str = "INFO"
+    # Metrics (docs/operations.md): a bearer token for /metrics, or a separate address
+    # (`host:port`) that serves only the metrics; neither set, /metrics answers 404.
+    metrics_token: SecretStr | None = None
+    metrics_address: Annotated[str, Field(pattern=r"^[^\s:]*:[0-9]{1,5}$")] | None = None
+    # Retention (docs/operations.md): cases closed longer than this many days are purged.
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
 
     @field_validator("admin_token")
     @classmethod
@@ -46,6 +52,15 @@ class Settings(BaseSettings):
         if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
             raise ValueError(
                 f"HUB_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return token
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"HUB_METRICS_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
             )
         return token
 

@@ -18,6 +18,8 @@ from hub.delivery.leases import Claimed
 from hub.delivery.sender import PushResult, Sender
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
+from hub.metrics import counters, heartbeat
+from hub.metrics.collector import PUSHES
 from hub.migrate import upgrade
 from hub.settings import Settings
 from hub.state import HubState, build_state
@@ -60,9 +62,13 @@ class Worker:
         loop = asyncio.get_running_loop()
         unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
         listener = self._listen_for_notifications(stop)
+        next_beat = 0.0
         try:
             while not stop.is_set():
                 self._wake.clear()
+                if loop.time() >= next_beat:
+                    await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
+                    next_beat = loop.time() + heartbeat.INTERVAL
                 await self._record_finished()
                 free = self.capacity - len(self._in_flight)
                 claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
@@ -75,6 +81,7 @@ class Worker:
         finally:
             unsubscribe()
             await self._drain()
+            await asyncio.to_thread(heartbeat.forget, self.database, self.owner)
             await self.sender.aclose()
             if listener is not None:
                 listener.join(timeout=2)
@@ -138,6 +145,7 @@ class Worker:
         try:
             with self.database.transaction() as session:
                 states = leases.record(session, self.owner, outcomes)
+                counters.add(session, _push_counts(outcomes, states))
         except Exception:
             if len(outcomes) > 1:
                 # One bad outcome must not hold the others back: write them one by one.
@@ -181,6 +189,19 @@ class Worker:
                 leases.release(session, self.owner, ids)
         except Exception:
             logger.exception("could not give leases back; they run out by themselves")
+
+
+def _push_counts(
+    outcomes: list[tuple[Claimed, PushResult]], states: list[str]
+) -> Counter[counters.Key]:
+    """Counted in the transaction that records the pushes: once each, never lost."""
+    counts: Counter[counters.Key] = Counter()
+    for (_item, result), state in zip(outcomes, states, strict=True):
+        if state == "lost":
+            continue  # another worker holds the event now and counts its own push
+        outcome = "delivered" if result.delivered else "dead" if state == "dead" else "failed"
+        counts[(PUSHES, counters.labels(outcome=outcome))] += 1
+    return counts
 
 
 def _result_of(task: "asyncio.Task[PushResult]") -> PushResult:
