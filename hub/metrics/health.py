@@ -1,7 +1,7 @@
 """`GET /readyz`: whether this process can do its work, and if not, what is missing.
 
 Liveness is `/healthz` (the database answers). Readiness also needs the signing key
-and, on PostgreSQL without an in-process worker, a delivery worker seen recently.
+and, on PostgreSQL, a delivery worker seen recently (in-process or `hub worker`).
 """
 
 import logging
@@ -44,7 +44,7 @@ def readyz(state: StateDep) -> JSONResponse:
 
 def readiness(state: HubState) -> dict[str, str]:
     checks = {"database": _database(state), "signing_key": _key(state)}
-    if not state.settings.is_sqlite and not state.settings.runs_inprocess_worker:
+    if not state.settings.is_sqlite:
         checks["worker"] = _worker(state) if checks["database"] == "ok" else "unknown"
     return checks
 
