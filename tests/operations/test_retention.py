@@ -104,7 +104,7 @@ def test_content_another_case_still_holds_keeps_its_hashes(
 ) -> None:
     database = hub.app.state.hub.database
     shared = {"kind": "image", "hashes": [{"alg": "sha256", "value": "ab" * 32}]}
-    case_id, referral = hotlines.referral(url=URL, content=shared)
+    _case, referral = hotlines.referral(url=URL, content=shared)
     hotlines.walk(referral, ["delivered", "accepted", "notice_sent", "removed"])
     hotlines.referral(url="https://files.example.net/retained/mirror.jpg", content=shared)
     later.offset += timedelta(days=3)
