@@ -22,14 +22,14 @@ def settings(settings_for: Callable[..., Settings]) -> Settings:
 
 def wait_ready(url: str) -> httpx.Response:
     deadline = time.monotonic() + 60
-    while (answer := httpx.get(f"{url}/readyz")).status_code != 200:
+    while (answer := httpx.get(f"{url}/readyz", timeout=60)).status_code != 200:
         assert time.monotonic() < deadline, answer.text
         time.sleep(0.2)
     return answer
 
 
 def test_ready_with_a_database_a_key_and_a_worker(hub: ServerThread) -> None:
-    assert httpx.get(f"{hub.url}/healthz").status_code == 200
+    assert httpx.get(f"{hub.url}/healthz", timeout=60).status_code == 200
     checks = {"database": "ok", "signing_key": "ok"}
     if POSTGRES_URL:
         checks["worker"] = "ok"  # the in-process worker checks in too
@@ -43,14 +43,14 @@ def test_not_ready_names_an_unreadable_signing_key(
     with ServerThread(settings_for(signing_key=key, inprocess_worker=True)) as server:
         wait_ready(server.url)
         key.write_text("not a key")
-        answer = httpx.get(f"{server.url}/readyz")
+        answer = httpx.get(f"{server.url}/readyz", timeout=60)
         assert answer.status_code == 503
         body = answer.json()
         assert answer.headers["content-type"] == "application/problem+json"
         assert body["missing"] == ["signing_key"]
         assert body["checks"]["database"] == "ok"
         # Liveness only asks the database: the process itself is alive.
-        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        assert httpx.get(f"{server.url}/healthz", timeout=60).status_code == 200
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the worker heartbeat is checked on PostgreSQL")
@@ -59,7 +59,7 @@ def test_readiness_waits_for_a_delivery_worker_on_postgres(
 ) -> None:
     settings = settings_for(inprocess_worker=False)
     with ServerThread(settings) as server:
-        answer = httpx.get(f"{server.url}/readyz")
+        answer = httpx.get(f"{server.url}/readyz", timeout=60)
         assert answer.status_code == 503
         assert answer.json()["missing"] == ["worker"]
         worker = subprocess.Popen(
@@ -75,11 +75,11 @@ def test_readiness_waits_for_a_delivery_worker_on_postgres(
             worker.terminate()
             worker.wait(timeout=30)
         # A worker that stopped takes its heartbeat with it.
-        assert httpx.get(f"{server.url}/readyz").json()["missing"] == ["worker"]
+        assert httpx.get(f"{server.url}/readyz", timeout=60).json()["missing"] == ["worker"]
 
 
 def test_docs_load_only_from_the_hubs_own_origin(hub: ServerThread) -> None:
-    page = httpx.get(f"{hub.url}/docs")
+    page = httpx.get(f"{hub.url}/docs", timeout=60)
     assert page.status_code == 200
     assert "swagger" in page.text.lower()
     own = urlparse(hub.url)
@@ -89,7 +89,7 @@ def test_docs_load_only_from_the_hubs_own_origin(hub: ServerThread) -> None:
     for link in links:
         absolute = urlparse(urljoin(hub.url + "/docs", link))
         assert (absolute.scheme, absolute.netloc) == (own.scheme, own.netloc), link
-        assert httpx.get(absolute.geturl()).status_code == 200, link
+        assert httpx.get(absolute.geturl(), timeout=60).status_code == 200, link
     # No other origin anywhere in the page, and no validator badge calling out.
     assert not re.search(r"(?:https?:)?//(?!127\.0\.0\.1)[a-z0-9.-]+\.[a-z]{2,}", page.text)
     assert "validatorUrl" in page.text and '"validatorUrl": null' in page.text

@@ -18,9 +18,9 @@ def settings(settings_for: Callable[..., Settings]) -> Settings:
 
 
 def test_metrics_need_the_metrics_token(hub: ServerThread, api: Hub) -> None:
-    assert httpx.get(f"{hub.url}/metrics").status_code == 401
+    assert httpx.get(f"{hub.url}/metrics", timeout=60).status_code == 401
     wrong = {"Authorization": "Bearer " + "x" * 48}
-    assert httpx.get(f"{hub.url}/metrics", headers=wrong).status_code == 401
+    assert httpx.get(f"{hub.url}/metrics", headers=wrong, timeout=60).status_code == 401
     # Not even the admin token opens them: scraping is its own, weaker secret.
     admin = api.admin.get("/metrics")
     assert admin.status_code == 401
@@ -31,7 +31,7 @@ def test_metrics_are_off_without_a_token_or_address(
     settings_for: Callable[..., Settings],
 ) -> None:
     with ServerThread(settings_for()) as server:
-        assert httpx.get(f"{server.url}/metrics").status_code == 404
+        assert httpx.get(f"{server.url}/metrics", timeout=60).status_code == 404
 
 
 def test_a_report_and_a_rejection_show_in_the_metrics(hub: ServerThread, api: Hub) -> None:
@@ -94,7 +94,7 @@ def test_failed_pushes_and_the_outbox_show_in_the_metrics(hub: ServerThread, api
 def test_metrics_on_a_separate_address(settings_for: Callable[..., Settings]) -> None:
     port = free_port()
     with ServerThread(settings_for(metrics_address=f"127.0.0.1:{port}")) as server:
-        assert httpx.get(f"{server.url}/metrics").status_code == 404
+        assert httpx.get(f"{server.url}/metrics", timeout=60).status_code == 404
         samples = wait_for(f"http://127.0.0.1:{port}", lambda s: bool(s))
         assert ("hub_reports_accepted_total", ()) in samples
 
@@ -108,9 +108,15 @@ def test_two_processes_share_counts_without_losing_or_doubling(settings: Setting
         admin = {"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"}  # type: ignore[union-attr]
         for hotline, country in (("NL-MELDPUNT", "NL"), ("GB-IWF", "GB")):
             body = {"id": hotline, "name": hotline, "countries": [country]}
-            assert httpx.post(f"{first}/v1/hotlines", json=body, headers=admin).status_code == 201
+            assert (
+                httpx.post(f"{first}/v1/hotlines", json=body, headers=admin, timeout=60).status_code
+                == 201
+            )
         answer = httpx.post(
-            f"{first}/v1/tokens", json={"principal": "hotline", "subject": "GB-IWF"}, headers=admin
+            f"{first}/v1/tokens",
+            json={"principal": "hotline", "subject": "GB-IWF"},
+            headers=admin,
+            timeout=60,
         )
         iwf = {"Authorization": f"Bearer {answer.json()['token']}"}
         for index in range(12):
