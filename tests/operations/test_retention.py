@@ -47,17 +47,17 @@ def test_purge_erases_a_closed_case_and_keeps_the_log_verifiable(
         content = session.get(Case, old).content_id
         assert session.scalar(select(func.count()).where(ContentHash.content_id == content)) == 1
 
-    # Not yet old enough: nothing to purge.
-    assert purge(database, 1).cases == 0
-    later.offset += timedelta(days=3)
+    # Not yet old enough (closed about a day ago, see tests/referrals/exchange.py).
+    assert purge(database, 2).cases == 0
+    later.offset += timedelta(days=5)
 
     monkeypatch.setenv("HUB_DATABASE_URL", hub.app.state.hub.settings.database_url)
-    assert main(["admin", "purge", "--dry-run", "--days", "1"]) == 0
+    assert main(["admin", "purge", "--dry-run", "--days", "2"]) == 0
     assert "would purge 1 cases" in capsys.readouterr().out
     with database.session(write=False) as session:
         assert session.get(Case, old).url_key != ""  # a dry run changes nothing
 
-    done = purge(database, 1, actor="operator")
+    done = purge(database, 2, actor="operator")
     assert (done.cases, done.content_hashes) == (1, 1)
     assert done.events >= 1
     with database.session(write=False) as session:
@@ -89,7 +89,7 @@ def test_purge_erases_a_closed_case_and_keeps_the_log_verifiable(
     assert after.size > before.size
 
     # Purging again finds nothing; the purged URL reported again opens a new case.
-    assert purge(database, 1).cases == 0
+    assert purge(database, 2).cases == 0
     answer = hotlines.iwf.post("/v1/reports", json=report("AGAIN-1", url=URL))
     assert answer.status_code == 201, answer.text
     body = answer.json()
@@ -107,8 +107,8 @@ def test_content_another_case_still_holds_keeps_its_hashes(
     _case, referral = hotlines.referral(url=URL, content=shared)
     hotlines.walk(referral, ["delivered", "accepted", "notice_sent", "removed"])
     hotlines.referral(url="https://files.example.net/retained/mirror.jpg", content=shared)
-    later.offset += timedelta(days=3)
-    done = purge(database, 1)
+    later.offset += timedelta(days=5)
+    done = purge(database, 2)
     assert (done.cases, done.content_hashes) == (1, 0)
     with database.session(write=False) as session:
         assert session.scalar(select(func.count()).select_from(ContentHash)) == 1
