@@ -18,8 +18,7 @@ from hub.delivery.leases import Claimed
 from hub.delivery.sender import PushResult, Sender
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
-from hub.metrics import counters, heartbeat
-from hub.metrics.collector import PUSHES
+from hub.metrics import heartbeat
 from hub.migrate import upgrade
 from hub.settings import Settings
 from hub.state import HubState, build_state
@@ -145,7 +144,6 @@ class Worker:
         try:
             with self.database.transaction() as session:
                 states = leases.record(session, self.owner, outcomes)
-                counters.add(session, _push_counts(outcomes, states))
         except Exception:
             if len(outcomes) > 1:
                 # One bad outcome must not hold the others back: write them one by one.
@@ -189,19 +187,6 @@ class Worker:
                 leases.release(session, self.owner, ids)
         except Exception:
             logger.exception("could not give leases back; they run out by themselves")
-
-
-def _push_counts(
-    outcomes: list[tuple[Claimed, PushResult]], states: list[str]
-) -> Counter[counters.Key]:
-    """Counted in the transaction that records the pushes: once each, never lost."""
-    counts: Counter[counters.Key] = Counter()
-    for (_item, result), state in zip(outcomes, states, strict=True):
-        if state == "lost":
-            continue  # another worker holds the event now and counts its own push
-        outcome = "delivered" if result.delivered else "dead" if state == "dead" else "failed"
-        counts[(PUSHES, counters.labels(outcome=outcome))] += 1
-    return counts
 
 
 def _result_of(task: "asyncio.Task[PushResult]") -> PushResult:

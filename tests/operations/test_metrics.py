@@ -74,23 +74,6 @@ def test_a_batch_counts_each_refused_report(hub: ServerThread, api: Hub) -> None
     assert value(samples, "hub_reports_accepted_total") == 1
 
 
-def test_failed_pushes_and_the_outbox_show_in_the_metrics(hub: ServerThread, api: Hub) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: every push fails
-    api.register("NL-MELDPUNT", ["NL"], webhook_url=closed)
-    iwf = api.register("GB-IWF", ["GB"])
-    assert iwf.post("/v1/reports", json=report("P-1")).status_code == 201
-    samples = wait_for(
-        hub.url, lambda s: value(s, "hub_delivery_attempts_total", outcome="failed") >= 1
-    )
-    assert value(samples, "hub_delivery_attempts_total", outcome="failed") >= 1
-    assert value(samples, "hub_delivery_attempts_total", outcome="delivered") == 0
-    assert value(samples, "hub_outbox_depth") == 1
-    assert value(samples, "hub_outbox_oldest_undelivered_age_seconds") >= 0
-    assert ("hub_outbox_oldest_undelivered_age_seconds", ()) in samples
-    assert value(samples, "hub_delivery_dead") == 0
-    assert ("hub_log_checkpoint_age_seconds", ()) in samples
-
-
 def test_metrics_on_a_separate_address(settings_for: Callable[..., Settings]) -> None:
     port = free_port()
     with ServerThread(settings_for(metrics_address=f"127.0.0.1:{port}")) as server:
