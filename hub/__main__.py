@@ -1,5 +1,6 @@
-"""The hub's command line: `python -m hub serve | worker | demo | admin create-token |
-admin rotate-key`. Every command reads the HUB_* settings and migrates the database first.
+"""The hub's command line: `python -m hub serve | worker | demo |
+admin create-token|rotate-key|purge`. Every command reads the HUB_* settings and migrates
+the database first.
 """
 
 import argparse
@@ -87,6 +88,29 @@ def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
     return rotate(settings)
 
 
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.db import Database
+    from hub.migrate import upgrade
+    from hub.retention.service import cutoff, purge
+
+    days = args.days if args.days is not None else settings.retention_days
+    if days is None:
+        print("error: set HUB_RETENTION_DAYS or pass --days", file=sys.stderr)
+        return 2
+    database = Database(settings)
+    upgrade(database.engine)
+    try:
+        done = purge(database, days, dry_run=args.dry_run, actor=args.actor)
+    finally:
+        database.dispose()
+    verb = "would purge" if args.dry_run else "purged"
+    print(
+        f"{verb} {done.cases} cases closed before {cutoff(days):%Y-%m-%d %H:%M} UTC: "
+        f"{done.reports} reports, {done.content_hashes} content hashes, {done.events} events"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     admin_commands.add_parser(
         "rotate-key", help="sign from now on with a new Ed25519 key; old keys stay listed"
     ).set_defaults(run=_rotate_key)
+    purge = admin_commands.add_parser(
+        "purge", help="erase URLs, addresses and hashes of cases closed past retention"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    purge.add_argument("--days", type=int, help="instead of HUB_RETENTION_DAYS")
+    purge.add_argument("--actor", default="operator", help="the label logged as the actor")
+    purge.set_defaults(run=_purge)
     args = parser.parse_args(argv)
     try:
         settings = Settings()

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException
 
-from hub import openapi, problems
+from hub import docs_ui, openapi, problems
 from hub.auth.router import router as tokens_router
 from hub.console.router import router as console_router
 from hub.console.web import install as install_console
@@ -26,9 +26,14 @@ from hub.limits import BodyLimits
 from hub.lists.router import router as lists_router
 from hub.log.checkpointer import sign_checkpoints
 from hub.log.router import router as log_router
+from hub.metrics.health import router as health_router
+from hub.metrics.middleware import RequestMetrics
+from hub.metrics.router import flush_counts, serve_metrics_address
+from hub.metrics.router import router as metrics_router
 from hub.migrate import upgrade
 from hub.referrals.router import router as referrals_router
 from hub.reports.router import router as reports_router
+from hub.retention.service import purge_periodically
 from hub.settings import Settings
 from hub.state import HubState, build_state
 from hub.stats.router import router as stats_router
@@ -41,7 +46,9 @@ BackgroundJob = Callable[[HubState, threading.Event], None]
 
 
 def background_jobs(state: HubState) -> list[BackgroundJob]:
-    jobs: list[BackgroundJob] = [sign_checkpoints]
+    jobs: list[BackgroundJob] = [sign_checkpoints, flush_counts, serve_metrics_address]
+    if state.settings.retention_days is not None:
+        jobs.append(purge_periodically)
     if state.settings.runs_inprocess_worker:
         jobs.append(deliver_in_process)
     return jobs
@@ -75,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Hash-only exchange of CSAM reports between national hotlines (protocol v1).",
         lifespan=_lifespan,
         dependencies=[Depends(refuse_duplicate_keys)],
+        docs_url=None,  # served from the hub's own files by docs_ui
+        redoc_url=None,
     )
     app.state.hub = state
     app.add_exception_handler(HubError, problems.on_hub_error)
@@ -82,12 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, problems.on_http_error)
     app.add_exception_handler(Exception, problems.on_unexpected)
     app.add_middleware(BodyLimits)
+    app.add_middleware(RequestMetrics, tally=state.tally)
     for router in (tokens_router, hotlines_router, reports_router, referrals_router, stats_router):
         app.include_router(router)
     app.include_router(log_router)
     app.include_router(delivery_router)
     app.include_router(lists_router)
     install_console(app, console_router)
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    docs_ui.install(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> JSONResponse:

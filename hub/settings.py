@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long a console sign-in lasts (docs/console.md).
     console_session_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 480
+    # Metrics (docs/operations.md): a bearer token for /metrics, or a separate address
+    # (`host:port`) that serves only the metrics; neither set, /metrics answers 404.
+    metrics_token: SecretStr | None = None
+    metrics_address: Annotated[str, Field(pattern=r"^[^\s:]*:[0-9]{1,5}$")] | None = None
+    # Retention (docs/operations.md): cases closed longer than this many days are purged.
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
 
     @field_validator("admin_token")
     @classmethod
@@ -56,6 +62,15 @@ class Settings(BaseSettings):
         if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
             raise ValueError(
                 f"HUB_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+            )
+        return token
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _strong_metrics_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"HUB_METRICS_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
             )
         return token
 

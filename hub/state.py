@@ -4,7 +4,7 @@ Routers reach it through `hub.deps`; tests build one to call services directly.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hub.db import Database
 from hub.delivery.signer import attach_keyring
@@ -13,6 +13,7 @@ from hub.geo.cdn import open_hosting_networks
 from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
 from hub.matching.service import PdqIndex
+from hub.metrics.counters import Tally
 from hub.ratelimit import RateLimiter
 from hub.reports.groupcommit import GroupCommit
 from hub.reports.service import Intake
@@ -30,6 +31,8 @@ class HubState:
     webhook_check: Callable[[str], str | None]
     keyring: KeyRing
     admin_token_hash: str | None = None
+    # Counts not yet added to the shared metric counters (hub/metrics).
+    tally: Tally = field(default_factory=Tally)
 
     def current_key(self) -> HubKey:
         """The key to sign with now: re-read from the key file after a rotation."""

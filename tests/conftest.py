@@ -87,6 +87,13 @@ class PostgresDatabases:
         self.created.append(name)
         return self.url_for(name)
 
+    def fresh_empty(self) -> str:
+        """A new database with no tables (a restore target); dropped at the end too."""
+        name = f"{self.prefix}_{len(self.created)}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_for(name)
+
     def drop_all(self) -> None:
         for name in [*self.created, self.template]:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

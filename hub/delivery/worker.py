@@ -19,6 +19,7 @@ from hub.delivery.leases import Claimed
 from hub.delivery.sender import PushResult, Sender, Signed
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
+from hub.metrics import heartbeat
 from hub.migrate import upgrade
 from hub.settings import Settings
 from hub.state import HubState, build_state
@@ -62,9 +63,13 @@ class Worker:
         loop = asyncio.get_running_loop()
         unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
         listener = self._listen_for_notifications(stop)
+        next_beat = 0.0
         try:
             while not stop.is_set():
                 self._wake.clear()
+                if loop.time() >= next_beat:
+                    await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
+                    next_beat = loop.time() + heartbeat.INTERVAL
                 await self._record_finished()
                 free = self.capacity - len(self._in_flight)
                 claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
@@ -78,6 +83,7 @@ class Worker:
         finally:
             unsubscribe()
             await self._drain()
+            await asyncio.to_thread(heartbeat.forget, self.database, self.owner)
             await self.sender.aclose()
             if listener is not None:
                 listener.join(timeout=2)

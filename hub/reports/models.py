@@ -40,6 +40,8 @@ class Case(SQLModel, table=True):
     previous_case_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    # Set when retention erased the URL, addresses and hashes (hub/retention).
+    purged_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
 
 
 class CaseReporter(SQLModel, table=True):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from hub.deps import AfterDep, HotlineDep, LimitDep, ReadSession, StateDep, WriteSession
 from hub.errors import HubError, TooLarge
+from hub.metrics.middleware import count_rejected
 from hub.pagination import page
 from hub.reports import intake, service
 from hub.state import HubState
@@ -72,6 +73,7 @@ def submit_batch(
         else:
             out, created = outcome
             results[index] = {**out.model_dump(mode="json"), "status": 201 if created else 200}
+    count_rejected(state.tally, [r["status"] for r in results if r["status"] >= 400])
     return {"results": results}
 
 

@@ -1,0 +1,1 @@
+"""Retention: erasing what identifies material from cases closed long ago."""
