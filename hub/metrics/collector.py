@@ -33,7 +33,6 @@ logger = logging.getLogger("hub.metrics")
 
 # Counters kept in `metric_counters` (name there -> help text here).
 REJECTED = "hub_reports_rejected"
-PUSHES = "hub_delivery_attempts"
 LATENCY = "hub_http_request_duration_seconds"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Latency sums are stored as integer microseconds.
@@ -98,6 +97,16 @@ def _delivery(session: Session) -> Iterator[Metric]:
     )
     age.add_metric([], _age(now, oldest))
     yield age
+    attempts = GaugeMetricFamily(
+        "hub_delivery_push_attempts",
+        "Push attempts made for the events in the outbox, by the event's state now",
+        labels=["state"],
+    )
+    for state, total in sorted(
+        session.execute(select(Event.state, func.sum(Event.attempts)).group_by(Event.state)).all()
+    ):
+        attempts.add_metric([state], total or 0)
+    yield attempts
     dead = GaugeMetricFamily("hub_delivery_dead", "Dead deliveries waiting for a retry by hand")
     dead.add_metric([], by_state.get(DEAD, 0))
     yield dead
@@ -147,12 +156,6 @@ def _stored_counters(session: Session) -> Iterator[Metric]:
     for pairs, value in sorted(stored[REJECTED], key=lambda item: item[0]["reason"]):
         rejected.add_metric([pairs["reason"]], value)
     yield rejected
-    pushes = CounterMetricFamily(
-        PUSHES, "Webhook pushes, by outcome (delivered, failed, dead)", labels=["outcome"]
-    )
-    for pairs, value in sorted(stored[PUSHES], key=lambda item: item[0]["outcome"]):
-        pushes.add_metric([pairs["outcome"]], value)
-    yield pushes
     yield _latency(stored[LATENCY])
 
 
