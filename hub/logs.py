@@ -24,7 +24,10 @@ def describe_exception(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        lines.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        # A SQLSTATE (psycopg's `sqlstate`) is a code, never data: kept for diagnosis.
+        code = getattr(current, "sqlstate", None)
+        suffix = f" (SQLSTATE {code})" if isinstance(code, str) else ""
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}{suffix}")
         lines.extend(_frames(current.__traceback__))
         current = current.__cause__ or current.__context__
         if current is not None:

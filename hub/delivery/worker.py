@@ -71,7 +71,9 @@ class Worker:
                     await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
                     next_beat = loop.time() + heartbeat.INTERVAL
                 await self._record_finished()
-                free = self.capacity - len(self._in_flight)
+                # Outcomes still being recorded count too: the backlog of unrecorded pushes
+                # stays bounded, so a stop drains in moments and leases never run out unseen.
+                free = self.capacity - len(self._in_flight) - len(self._recording)
                 claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
                 for item in claimed:
                     attempt = self._signed_now(item.event)
