@@ -1,4 +1,4 @@
-"""ASGI middleware for the body rules of PROTOCOL.md section 3, applied before parsing.
+"""ASGI middleware for the body rules of docs/protocol.md section 3, applied before parsing.
 
 A body must be JSON (else 415) and within its size (else 413, judged on Content-Length
 first and on the bytes actually read after), so an oversized body is never parsed.

@@ -1,6 +1,6 @@
 """The hub's configuration: one pydantic-settings class read from HUB_* variables.
 
-Nothing else in the service reads os.environ; PROTOCOL.md section 8 names the settings.
+Nothing else in the service reads os.environ; docs/protocol.md section 8 names the settings.
 """
 
 import difflib
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     static_hosts: Path | None = None
     allow_private_webhooks: bool = False
     pdq_threshold: Annotated[int, Field(ge=0, le=255)] = 31
-    # Below: not in PROTOCOL.md section 8; documented in docs/operations.md.
+    # Below: wire-relevant ones are in docs/protocol.md section 8; all in docs/operations.md.
     log_origin: Annotated[str, Field(min_length=1, pattern=r"^[^\s+]+$")] = "hotline-hub.local/log"
     dns_timeout: Annotated[float, Field(gt=0, le=30)] = 2.0
     rate_limit_per_second: Annotated[float, Field(ge=0)] = 50.0

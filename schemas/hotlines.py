@@ -1,4 +1,4 @@
-"""Administration wire models: hotlines, routes and tokens (PROTOCOL.md section 2)."""
+"""Administration wire models: hotlines, routes and tokens (docs/protocol.md section 2)."""
 
 from enum import StrEnum
 from typing import Annotated, Literal

@@ -1,4 +1,4 @@
-"""Wire models of the exchange log and the hub's keys (PROTOCOL.md section 7):
+"""Wire models of the exchange log and the hub's keys (docs/protocol.md section 7):
 entries, inclusion and consistency proofs (hashes in base64), and the JWKS."""
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""Referrals, cases and status updates (PROTOCOL.md sections 5 and 6)."""
+"""Referrals, cases and status updates (docs/protocol.md sections 5 and 6)."""
 
 from datetime import UTC, datetime
 from enum import StrEnum

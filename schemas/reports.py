@@ -1,6 +1,6 @@
 """Reports: what a hotline submits (`ReportIn`) and what the hub answers (`ReportOut`).
 
-Every rule of PROTOCOL.md section 4's field table that needs no server state is here.
+Every rule of docs/protocol.md section 4's field table that needs no server state is here.
 """
 
 import base64
@@ -49,7 +49,7 @@ class SiteType(StrEnum):
     banner = "banner"
     redirector = "redirector"
     other = "other"
-    # Protocol 1.1: ICCAM's site types that had no value here (docs/protocol-changes/i11route.md).
+    # Protocol 1.1: ICCAM's site types that had no value here (docs/protocol.md section 4).
     image_board = "image_board"
     video_channel = "video_channel"
     link_site = "link_site"

@@ -1,1 +1,1 @@
-"""Principals and bearer tokens (PROTOCOL.md section 2)."""
+"""Principals and bearer tokens (docs/protocol.md section 2)."""

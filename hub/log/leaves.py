@@ -1,5 +1,5 @@
 """Exchange log leaves: the RFC 8785 bytes of one event, and the rules that keep every
-URL and content hash out of them (PROTOCOL.md section 7)."""
+URL and content hash out of them (docs/protocol.md section 7)."""
 
 import hashlib
 import json

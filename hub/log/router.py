@@ -1,5 +1,5 @@
 """The exchange log on the wire: `/v1/log/*` (auditor, hotline, admin) and `/v1/keys`
-(public: no token), as PROTOCOL.md section 7 and docs/log.md describe them."""
+(public: no token), as docs/protocol.md section 7 and docs/log.md describe them."""
 
 from typing import Annotated, Any
 

@@ -58,7 +58,7 @@ async def _signed_request(
         ),
     ] = None,
 ) -> SignedRequest:
-    """Required when the hotline has registered keys (PROTOCOL.md sections 2 and 6)."""
+    """Required when the hotline has registered keys (docs/protocol.md sections 2 and 6)."""
     headers = {
         "webhook-id": webhook_id,
         "webhook-timestamp": webhook_timestamp,
@@ -145,7 +145,7 @@ def post_referral_status(
     reader: ReadSession,
     writer: WriteSession,
 ) -> dict:
-    """Moves a referral addressed to the caller along the status graph (PROTOCOL.md 6)."""
+    """Moves a referral addressed to the caller along the status graph (docs/protocol.md 6)."""
     request_id = _request_id(reader, who.subject, signed)
 
     def change() -> dict:

@@ -1,4 +1,4 @@
-"""The status graph of referrals and domestic cases (PROTOCOL.md section 6) and its moves.
+"""The status graph of referrals and domestic cases (docs/protocol.md section 6) and its moves.
 
 Hotline updates come through `change_referral_status` / `change_case_status` after
 `verify_signed` has checked them; `mark_delivered` is the one move only the hub makes.

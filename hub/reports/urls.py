@@ -29,7 +29,7 @@ SPECIAL_USE_SUFFIXES = (
     "invalid",  # RFC 6761: guaranteed never to exist
 )
 
-# PROTOCOL.md's own example reports 203.0.113.7, so documentation ranges count as public.
+# docs/protocol.md's own example reports 203.0.113.7, so documentation ranges count as public.
 DOCUMENTATION_NETWORKS = tuple(
     ipaddress.ip_network(net)
     for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
