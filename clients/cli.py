@@ -493,16 +493,7 @@ def submit(
         stderr.print(f"resuming after line {job.done_line}")
     total = count_records(file, fmt)
     show_bar = not (no_progress or as_json) and stderr.is_terminal
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=stderr,
-        disable=not show_bar,
-    ) as bar:
+    with progress_bar(show_bar) as bar:
         task = bar.add_task("submitting", total=total)
         try:
             counts = job.run(lambda _n: bar.update(task, completed=job.skipped + job.sent))
@@ -1206,6 +1197,22 @@ def listen(
 
 
 app.command(name="hash")(hash_files)
+
+
+def progress_bar(show: bool) -> Progress:
+    """The one progress bar of hubctl's long commands, on stderr (hidden when not shown)."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=not show,
+    )
+
+
 # Registered last: the lists commands reuse the helpers above.
 from clients import cli_lists  # noqa: E402
 

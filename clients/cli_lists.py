@@ -6,15 +6,6 @@ from types import ModuleType
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from typer.core import TyperGroup
 
 from clients._bulk import count_records
@@ -123,15 +114,7 @@ def lists_import(
         _cli.stderr.print(f"resuming version {job.version} after line {job.done_line}")
     total = count_records(file, fmt)
     show_bar = not (no_progress or as_json) and _cli.stderr.is_terminal
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=_cli.stderr, disable=not show_bar) as bar:
+    with _cli.progress_bar(show_bar) as bar:
         done = max(0, job.done_line - (fmt == "csv"))
         task = bar.add_task("importing", total=total, completed=done)
         try:
