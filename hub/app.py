@@ -24,7 +24,7 @@ from hub.errors import HubError, Unavailable
 from hub.hotlines.router import router as hotlines_router
 from hub.limits import BodyLimits
 from hub.lists.router import router as lists_router
-from hub.log.checkpointer import sign_checkpoints
+from hub.log import sequencer
 from hub.log.router import router as log_router
 from hub.metrics.health import router as health_router
 from hub.metrics.middleware import RequestMetrics
@@ -41,12 +41,12 @@ from hub.strictjson import refuse_duplicate_keys
 
 logger = logging.getLogger("hub")
 
-# A background job runs until its stop event is set: the delivery worker, the checkpointer.
+# A background job runs until its stop event is set: the delivery worker, the sequencer.
 BackgroundJob = Callable[[HubState, threading.Event], None]
 
 
 def background_jobs(state: HubState) -> list[BackgroundJob]:
-    jobs: list[BackgroundJob] = [sign_checkpoints, flush_counts, serve_metrics_address]
+    jobs: list[BackgroundJob] = [sequencer.run, flush_counts, serve_metrics_address]
     if state.settings.retention_days is not None:
         jobs.append(purge_periodically)
     if state.settings.runs_inprocess_worker:

@@ -20,7 +20,8 @@ class Event(SQLModel, table=True):
 
     `body` holds the exact bytes pushed (JCS of id, type, created_at, data); every push
     attempt and pulled copy is signed afresh when sent (`signer.sign_now`). `seq` is the
-    pull cursor, allocated under the exchange lock so it follows commit order.
+    pull cursor: NULL until the sequencer numbers the event (`EventQueue`), so a cursor
+    never passes an event that commits late; pushes do not wait for it.
     """
 
     __tablename__ = "events"
@@ -36,7 +37,7 @@ class Event(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=40)
-    seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
     type: str = Field(max_length=40)
     recipient: str = Field(max_length=19)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
@@ -51,3 +52,17 @@ class Event(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     last_error: str | None = Field(default=None, max_length=200)
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+class EventQueue(SQLModel, table=True):
+    """Events written but not yet numbered, in the order they were written (`pos`)."""
+
+    __tablename__ = "event_queue"
+
+    pos: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    event_id: str = Field(max_length=40)

@@ -3,20 +3,21 @@ announce; what the worker pushes and the pull feed serves is exactly these bytes
 copy signed when it is sent.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.canonical import canonical_json
-from hub.delivery import doorbell, signer
-from hub.delivery.models import PENDING, Event
+from hub.delivery import doorbell
+from hub.delivery.models import PENDING, Event, EventQueue
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from schemas.common import format_timestamp
+
+_events = Event.__table__
 
 
 def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) -> bytes:
@@ -33,28 +34,21 @@ class Notice:
     data: dict[str, Any]
 
 
-def write_events(
-    session: Session, type: str, recipients: Iterable[str], data: dict[str, Any]
-) -> list[str]:
-    """One event per recipient; returns their ids. The caller holds the exchange lock."""
-    return write_many(session, [Notice(type, list(recipients), data)])
-
-
 def write_many(session: Session, notices: list[Notice]) -> list[str]:
-    """The events of several notices, in order, with three statements; returns their ids.
+    """The events of several notices, in order, with a fixed number of statements; returns
+    their ids.
 
-    The caller holds the exchange lock. Recipients without a webhook get pull-only
-    events: nothing is scheduled to push.
+    Events are written without a pull cursor (`seq`) and queued for the sequencer, which
+    numbers them in the order they were written; a push need not wait for that.
+    Recipients without a webhook get pull-only events: nothing is scheduled to push.
     """
     addressed = [
         (notice, recipient) for notice in notices for recipient in dict.fromkeys(notice.recipients)
     ]
     if not addressed:
         return []
-    key = signer.key_of(session)
     now = clock.utcnow()
     created_at = format_timestamp(now)
-    timestamp = int(now.timestamp())
     with_webhook = set(
         session.scalars(
             select(Hotline.id).where(
@@ -62,22 +56,18 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
             )
         )
     )
-    # Under the exchange lock no other writer can take the next number before we commit.
-    last_seq = session.scalar(select(func.max(Event.seq))) or 0
     rows = []
-    for offset, (notice, recipient) in enumerate(addressed, start=1):
+    for notice, recipient in addressed:
         event_id = new_id("evt")
-        body = event_body(event_id, notice.type, created_at, notice.data)
         rows.append(
             {
                 "id": event_id,
-                "seq": last_seq + offset,
                 "type": notice.type,
                 "recipient": recipient,
                 "created_at": now,
-                "body": body,
-                "timestamp": timestamp,
-                "signature": signer.sign(key, event_id, timestamp, body),
+                "body": event_body(event_id, notice.type, created_at, notice.data),
+                "timestamp": 0,
+                "signature": "",
                 "state": PENDING,
                 "attempts": 0,
                 "retry_from": now,
@@ -85,5 +75,34 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
             }
         )
     session.execute(insert(Event), rows)
+    session.execute(insert(EventQueue), [{"event_id": row["id"]} for row in rows])
     doorbell.announce(session)
     return [row["id"] for row in rows]
+
+
+def number_queued(session: Session, limit: int) -> int:
+    """Gives the first `limit` queued events their pull cursors, after every cursor given
+    so far; returns how many. Only the sequencer calls this, holding its lock."""
+    queued = session.execute(
+        select(EventQueue.pos, EventQueue.event_id).order_by(EventQueue.pos).limit(limit)
+    ).all()
+    if not queued:
+        return 0
+    last = session.scalar(select(func.max(Event.seq))) or 0
+    session.execute(
+        update(_events).where(_events.c.id == bindparam("event")).values(seq=bindparam("cursor")),
+        [
+            {"event": event_id, "cursor": last + offset}
+            for offset, (_, event_id) in enumerate(queued, start=1)
+        ],
+    )
+    positions = [pos for pos, _ in queued]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(delete(EventQueue).where(EventQueue.pos == any_(positions)))
+    else:
+        session.execute(delete(EventQueue).where(EventQueue.pos.in_(positions)))
+    return len(queued)
+
+
+def waiting(session: Session) -> bool:
+    return session.execute(select(EventQueue.pos).limit(1)).first() is not None

@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from hub.delivery import service
-from hub.deps import AdminDep, AfterDep, HotlineDep, LimitDep, ReadSession, WriteSession
+from hub.deps import (
+    AdminDep,
+    AfterDep,
+    HotlineDep,
+    LimitDep,
+    ReadSession,
+    StateDep,
+    WriteSession,
+)
+from hub.log import sequencer
 from hub.pagination import page
 from schemas.common import Page
 from schemas.events import AckIn, AckOut, DeliveryOut, DeliveryState, EventOut
@@ -17,11 +26,15 @@ EventPath = Annotated[str, Path(max_length=40)]
 
 
 @router.get("/v1/events", response_model=Page[EventOut], tags=["events"])
-def pull(who: HotlineDep, session: ReadSession, limit: LimitDep, after: AfterDep) -> dict:
+def pull(
+    who: HotlineDep, state: StateDep, session: ReadSession, limit: LimitDep, after: AfterDep
+) -> dict:
     """The caller's events in hub order, each signed as it is served (as a push would be).
 
     `next` is the cursor after the last item; it is null only when there was nothing new.
     """
+    # Events get their cursor from the sequencer: number what has committed before reading.
+    sequencer.catch_up(state.database, state.keyring, state.settings.log_origin)
     events = service.feed(session, who.subject, service.parse_cursor(after), limit)
     return service.feed_page(session, events)
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from hub import clock, exchange
 from hub.errors import Conflict, Invalid, NotFound, field_error
+from hub.exchange import Entry
 from hub.hotlines.models import Hotline, HotlineCountry, Route
-from hub.log.storage import Entry
 from hub.reports.urls import normalise_webhook_url
 from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch
 

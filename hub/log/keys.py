@@ -13,39 +13,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub import clock, exchange
-from hub.db import Database, insert_ignore
-from hub.log import signer
+from hub import clock
+from hub.db import Database
+from hub.exchange import Entry
+from hub.log import sequencer, signer
 from hub.log.models import HubKeyRecord
 from hub.log.note import verifier_key
+from hub.log.signer import record
 from hub.settings import Settings
 from hub.signing import HubKey, b64url, jwk_thumbprint, load_or_create, write_key
-from schemas.common import format_timestamp
 
 _keys = HubKeyRecord.__table__
-
-
-class RetiredKey(RuntimeError):
-    """The key about to sign was rotated out: the key file has changed since it was read."""
-
-
-def record(session: Session, key: HubKey, now: datetime) -> None:
-    """Remembers `key` as used from `now` on, unless it is already known."""
-    insert_ignore(
-        session,
-        _keys,
-        {"kid": key.kid, "public_key": key.public_bytes, "created_at": now},
-        ["kid"],
-    )
-
-
-def ensure_signing(session: Session, key: HubKey) -> None:
-    """Records `key` on its first use; raises `RetiredKey` if it has been rotated out."""
-    row = session.execute(select(_keys.c.retired_at).where(_keys.c.kid == key.kid)).first()
-    if row is None:
-        record(session, key, clock.utcnow())
-    elif row.retired_at is not None:
-        raise RetiredKey(f"key {key.kid} was retired at {format_timestamp(row.retired_at)}")
 
 
 def jwk(
@@ -71,7 +49,7 @@ def published(session: Session, current: HubKey, origin: str) -> list[dict[str, 
     rows = session.execute(select(_keys)).all()
     entries = [jwk(bytes(r.public_key), origin, r.created_at, r.retired_at) for r in rows]
     if all(entry["kid"] != current.kid for entry in entries):
-        # The checkpointer records a new key within a poll; until then it is still ours.
+        # The sequencer records a new key within a poll; until then it is still ours.
         entries.append(jwk(current.public_bytes, origin, clock.utcnow(), None))
     entries.sort(key=lambda entry: entry["created_at"], reverse=True)
     entries.sort(key=lambda entry: entry["not_after"] is not None)
@@ -97,9 +75,8 @@ def _keep_retired_copy(path: Path, key: HubKey) -> Path:
 
 def rotate_in(session: Session, path: Path, origin: str) -> tuple[HubKey, HubKey]:
     """Rotates the key inside the caller's transaction: retires the current key, records a
-    new one, logs `hub.key_rotated`, signs that tree with the new key and only then replaces
+    new one, appends `hub.key_rotated`, signs that tree with the new key and only then replaces
     the key file. Returns ``(old, new)``; the caller restores ``old`` if its commit fails."""
-    exchange.hold_lock(session)
     old = load_or_create(path)
     new = HubKey(Ed25519PrivateKey.generate())
     now = clock.utcnow()
@@ -109,17 +86,13 @@ def rotate_in(session: Session, path: Path, origin: str) -> tuple[HubKey, HubKey
         {"retired_at": now},
     )
     record(session, new, now)
-    exchange.log(
-        session,
-        "hub.key_rotated",
-        actor="hub",
-        subject={
-            "retired": {"kty": "OKP", "crv": "Ed25519", "x": b64url(old.public_bytes)},
-            "current": {"kty": "OKP", "crv": "Ed25519", "x": b64url(new.public_bytes)},
-        },
-        kid=new.kid,
-        retired_kid=old.kid,
-    )
+    subject = {
+        "retired": {"kty": "OKP", "crv": "Ed25519", "x": b64url(old.public_bytes)},
+        "current": {"kty": "OKP", "crv": "Ed25519", "x": b64url(new.public_bytes)},
+    }
+    fields = {"kid": new.kid, "retired_kid": old.kid}
+    # Under the sequencer's lock, so the rotation leaf ends the tree the new key signs.
+    sequencer.append_now(session, [Entry("hub.key_rotated", "hub", subject, fields)])
     signer.sign(session, new, origin)
     _keep_retired_copy(path, old)
     write_key(path, new.private_key)

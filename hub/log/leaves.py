@@ -58,6 +58,43 @@ def subject_digest(subject: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(subject)).hexdigest()
 
 
+def checked_fields(type: str, actor: str, fields: Mapping[str, str | None]) -> dict[str, str]:
+    """The non-empty `fields` of an event, each checked against the leaf schema; raises
+    ``LeafRejected`` for an unknown field, a bad type or actor, or anything shaped like a
+    URL or content hash. A request checks its events here, before the sequencer sees them."""
+    _check("type", type, _TYPE)
+    _check("actor", actor, _ACTOR)
+    checked: dict[str, str] = {}
+    for name, value in fields.items():
+        if value is None or value == "":
+            continue
+        pattern = FIELD_PATTERNS.get(name)
+        if pattern is None:
+            raise LeafRejected(f"{name!r} is not a log leaf field")
+        _check(name, value, pattern)
+        checked[name] = value
+    return checked
+
+
+def encode_checked(
+    seq: int, type: str, at: datetime, actor: str, digest: str, fields: Mapping[str, str]
+) -> bytes:
+    """The leaf bytes of fields that passed `checked_fields`: JCS of
+    ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``."""
+    event: dict[str, Any] = {
+        **fields,
+        "v": LEAF_VERSION,
+        "seq": seq,
+        "type": type,
+        "at": format_timestamp(at),
+        "actor": actor,
+        "digest": digest,
+    }
+    # Every key and value passed a pattern: ASCII without quotes, backslashes or control
+    # characters, and small integers; sorted compact JSON of those is their JCS.
+    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
 def encode_leaf(
     seq: int,
     type: str,
@@ -66,22 +103,5 @@ def encode_leaf(
     digest: str,
     fields: Mapping[str, str | None],
 ) -> bytes:
-    """The leaf bytes: JCS of ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``
-    with empty fields left out; raises ``LeafRejected`` for anything outside the schema."""
-    _check("type", type, _TYPE)
-    _check("actor", actor, _ACTOR)
-    event: dict[str, Any] = {"v": LEAF_VERSION, "seq": seq, "type": type}
-    event["at"] = format_timestamp(at)
-    event["actor"] = actor
-    for name, value in fields.items():
-        if value is None or value == "":
-            continue
-        pattern = FIELD_PATTERNS.get(name)
-        if pattern is None:
-            raise LeafRejected(f"{name!r} is not a log leaf field")
-        _check(name, value, pattern)
-        event[name] = value
-    event["digest"] = digest
-    # Every key and value passed a pattern above: ASCII without quotes, backslashes or
-    # control characters, and small integers; sorted compact JSON of those is their JCS.
-    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")
+    """The leaf bytes, checking every field first (`checked_fields`)."""
+    return encode_checked(seq, type, at, actor, digest, checked_fields(type, actor, fields))

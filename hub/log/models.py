@@ -24,6 +24,24 @@ class LogLeaf(SQLModel, table=True):
     digest: str = Field(sa_column=Column(String(71), nullable=False, index=True))
 
 
+class LogPending(SQLModel, table=True):
+    """An exchange event written by a request, waiting for the sequencer to give it a `seq`.
+
+    `id` follows allocation order, so an event caused by another always comes after it.
+    `fields` holds the checked leaf fields as compact JSON; `at` is when it happened."""
+
+    __tablename__ = "log_pending"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(LogKey, primary_key=True, autoincrement=True)
+    )
+    type: str = Field(sa_column=Column(String(64), nullable=False))
+    actor: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    fields: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str = Field(sa_column=Column(String(71), nullable=False))
+
+
 class LogNode(SQLModel, table=True):
     """One perfect subtree's hash, keyed by its in-order position (see `node_key`)."""
 

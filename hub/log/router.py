@@ -5,10 +5,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
 
 from hub.deps import AuditorOrHotline, ReadSession, StateDep
 from hub.errors import Forbidden, Invalid, field_error
-from hub.log import checkpointer, keys, service
+from hub.log import keys, sequencer, service, storage
+from hub.state import HubState
 from schemas.log import ConsistencyProof, InclusionProof, KeySet, LogEntries
 
 router = APIRouter(tags=["log"])
@@ -23,9 +25,10 @@ TreeSize = Annotated[int, Query(ge=0, le=2**63 - 1)]
     responses={200: {"content": {"text/plain": {}}, "description": "a C2SP signed note"}},
 )
 def get_checkpoint(who: AuditorOrHotline, state: StateDep) -> PlainTextResponse:
-    """The latest checkpoint (C2SP tlog-checkpoint in a signed note), signed on the spot
-    if the tree has grown since the background signer's last round."""
-    latest = checkpointer.fresh(state.database, state.keyring, state.settings.log_origin)
+    """The latest checkpoint (C2SP tlog-checkpoint in a signed note), covering every change
+    acknowledged before this request: sequenced and signed on the spot if the background
+    sequencer has not yet got to them."""
+    latest = sequencer.catch_up(state.database, state.keyring, state.settings.log_origin)
     return PlainTextResponse(
         latest.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
     )
@@ -35,6 +38,7 @@ def get_checkpoint(who: AuditorOrHotline, state: StateDep) -> PlainTextResponse:
 def get_entries(
     who: AuditorOrHotline,
     session: ReadSession,
+    state: StateDep,
     start: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     end: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     digest: Annotated[str | None, Query(max_length=71)] = None,
@@ -46,6 +50,8 @@ def get_entries(
     referrals, and a hotline sees only its own (PROTOCOL 1.4). Anyone may ask by digest,
     since only a holder of the object knows it: that is how a hotline finds its own leaves.
     """
+    # Leaves are read right after the 2xx that made them: sequence what is queued first.
+    sequencer.catch_up(state.database, state.keyring, state.settings.log_origin)
     if digest is not None:
         if start is not None or end is not None:
             raise Invalid([field_error(["query", "digest"], "give either digest or start/end")])
@@ -57,23 +63,33 @@ def get_entries(
     return service.entries(session, start, end)
 
 
+def _reach(state: HubState, session: Session, tree_size: int) -> None:
+    """Sequences what is queued if the tree asked for is larger than the log so far."""
+    if tree_size > storage.size(session):
+        sequencer.catch_up(state.database, state.keyring, state.settings.log_origin)
+        session.rollback()  # a fresh snapshot (SQLite keeps one per read transaction)
+
+
 @router.get("/v1/log/proof/inclusion", response_model=InclusionProof)
 def get_inclusion_proof(
     who: AuditorOrHotline,
     session: ReadSession,
+    state: StateDep,
     tree_size: TreeSize,
     index: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     leaf_hash: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """RFC 9162 inclusion proof of one leaf, named by `index` or by base64 `leaf_hash`."""
+    _reach(state, session, tree_size)
     return service.inclusion(session, index, leaf_hash, tree_size)
 
 
 @router.get("/v1/log/proof/consistency", response_model=ConsistencyProof)
 def get_consistency_proof(
-    who: AuditorOrHotline, session: ReadSession, first: TreeSize, second: TreeSize
+    who: AuditorOrHotline, session: ReadSession, state: StateDep, first: TreeSize, second: TreeSize
 ) -> dict[str, Any]:
     """RFC 9162 consistency proof from tree size `first` (at least 1) to `second`."""
+    _reach(state, session, second)
     return service.consistency(session, first, second)
 
 

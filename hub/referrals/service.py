@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
-from hub.delivery.outbox import Notice
 from hub.errors import NotFound
+from hub.exchange import Entry, Notice
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
-from hub.log.storage import Entry
 from hub.matching.models import Content
 from hub.matching.service import hashes_of
 from hub.referrals.models import Referral

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from hub import clock, exchange
 from hub.db import insert_ignore
 from hub.errors import Conflict, HubError, field_error
+from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
 from hub.hotlines.routes import hotline_for_cdn
 from hub.hotlines.service import countries_of, route_for_country
 from hub.ids import new_id
-from hub.log.storage import Entry
 from hub.matching.service import CHUNK, identify_many
 from hub.referrals.models import Referral
 from hub.referrals.service import Handover, open_referrals

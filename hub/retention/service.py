@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import exchange
 from hub.clock import utcnow
 from hub.db import Database
 from hub.delivery.models import Event
-from hub.log.storage import Entry
+from hub.exchange import Entry
 from hub.matching.models import ContentHash, PdqHash
 from hub.reports.models import Case, Report
 from schemas.common import format_timestamp
@@ -36,6 +36,7 @@ EVENT_CHUNK = 2000
 # How often `serve` purges when HUB_RETENTION_DAYS is set.
 PURGE_INTERVAL = 3600.0
 PURGED_LEAF = "retention.purged"
+_PURGE_LOCK = 0x48554252  # "HUBR"
 
 
 @dataclass
@@ -70,11 +71,17 @@ def purge(database: Database, days: int, *, dry_run: bool = False, actor: str = 
                 batch = purge_batch(session, before, dry_run=True, actor=actor, skip=total.case_ids)
         else:
             with database.transaction() as session:
-                exchange.hold_lock(session)  # one purger at a time; leaves in order
+                _hold_purge_lock(session)
                 batch = purge_batch(session, before, dry_run=False, actor=actor, skip=[])
         total.add(batch)
         if batch.cases < BATCH:
             return total
+
+
+def _hold_purge_lock(session: Session) -> None:
+    """One purger at a time across processes (SQLite's write lock already is one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PURGE_LOCK})
 
 
 def purge_batch(
@@ -160,12 +167,12 @@ def _events_naming(session: Session, case_ids: list[str]) -> list[str]:
     """Outbox events whose signed body names one of the cases (and so carries its URL)."""
     needles = [f'"{case_id}"'.encode() for case_id in case_ids]
     found: list[str] = []
-    after = -1
+    after = ""
     while True:
         rows = session.execute(
-            select(Event.seq, Event.id, Event.body)
-            .where(Event.seq > after)
-            .order_by(Event.seq)
+            select(Event.id, Event.body)
+            .where(Event.id > after)
+            .order_by(Event.id)
             .limit(EVENT_CHUNK)
         ).all()
         for row in rows:
@@ -174,7 +181,7 @@ def _events_naming(session: Session, case_ids: list[str]) -> list[str]:
                 found.append(row.id)
         if len(rows) < EVENT_CHUNK:
             return found
-        after = rows[-1].seq
+        after = rows[-1].id
 
 
 def purge_periodically(state: "HubState", stop: threading.Event) -> None:

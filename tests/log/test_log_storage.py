@@ -1,5 +1,6 @@
-"""The log's storage under the real append path: gapless sequence numbers, roots and proofs
-from stored nodes, and appends that vanish with the transaction or savepoint around them."""
+"""The log's storage under the real append path (queued by a request, appended by the
+sequencer): gapless sequence numbers, roots and proofs from stored nodes, and events that
+vanish with the transaction or savepoint around them."""
 
 import json
 from collections.abc import Iterator
@@ -9,9 +10,9 @@ from sqlalchemy import func, select
 
 from hub import exchange
 from hub.db import Database
-from hub.log import storage
+from hub.log import sequencer, storage
 from hub.log.leaves import LeafRejected
-from hub.log.models import LogLeaf, LogNode, node_key
+from hub.log.models import LogLeaf, LogNode, LogPending, node_key
 from hub.migrate import upgrade
 from hub.settings import Settings
 from tests.log import independent
@@ -31,7 +32,15 @@ def _append(session, n: int = 0) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+def _sequence(database: Database) -> None:
+    with database.transaction() as session:
+        sequencer.hold(session)
+        while sequencer.sequence(session) >= sequencer.BATCH:
+            pass
+
+
 def _leaves(database: Database) -> list[bytes]:
+    _sequence(database)
     with database.session(write=False) as session:
         return [leaf for _, leaf in storage.entries(session, 0, 10**9)]
 
@@ -140,7 +149,9 @@ def test_a_url_a_hash_or_an_unknown_field_never_reaches_a_leaf(
 ) -> None:
     with pytest.raises(LeafRejected, match=reason), database.transaction() as session:
         exchange.log(session, "case.opened", actor="GB-IWF", subject={}, **fields)
+    _sequence(database)
     with database.session(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(LogPending)) == 0
         assert session.scalar(select(func.count()).select_from(LogLeaf)) == 0
 
 
@@ -171,6 +182,7 @@ def test_a_missing_node_is_corruption_and_a_larger_tree_is_beyond_the_log(
     with database.transaction() as session:
         for n in range(6):
             _append(session, n)
+    _sequence(database)
     with database.transaction() as session:
         session.execute(LogNode.__table__.delete().where(LogNode.__table__.c.id == node_key(2, 0)))
 
@@ -181,8 +193,8 @@ def test_a_missing_node_is_corruption_and_a_larger_tree_is_beyond_the_log(
             storage.inclusion_proof(session, 5, 6)
 
 
-def _entry(n: int, country: str = "NL") -> storage.Entry:
-    return storage.Entry(
+def _entry(n: int, country: str = "NL") -> exchange.Entry:
+    return exchange.Entry(
         "route.set", "operator", {"n": n}, {"country": country, "to": "NL-MELDPUNT"}
     )
 

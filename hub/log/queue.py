@@ -1,0 +1,99 @@
+"""Exchange events waiting for a sequence number: what a request writes instead of a leaf.
+
+A request checks its events against the leaf schema and writes them here in its own
+transaction, taking no lock that another request waits on. The sequencer
+(`hub.log.sequencer`) later takes committed rows in `id` order, gives each its `seq`,
+and appends the leaves.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import any_, delete, insert, select
+from sqlalchemy.orm import Session
+
+from hub import clock
+from hub.log.leaves import checked_fields, subject_digest
+from hub.log.models import LogPending
+
+_pending = LogPending.__table__
+# One statement for any number of rows on PostgreSQL: the rows travel as five arrays.
+_POSTGRES_ENQUEUE = (
+    "INSERT INTO log_pending (type, actor, at, fields, digest) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[])"
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One exchange event to log: its type, who caused it, what it is about, its fields."""
+
+    type: str
+    actor: str
+    subject: Any
+    fields: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An event as the sequencer reads it back: checked fields and the subject's digest."""
+
+    id: int
+    type: str
+    actor: str
+    at: datetime
+    digest: str
+    fields: Mapping[str, str]
+
+
+def enqueue(session: Session, entries: list[Entry]) -> None:
+    """Checks and writes `entries`, in order, in the caller's transaction; raises
+    `LeafRejected` (writing nothing) if any field is outside the leaf schema."""
+    if not entries:
+        return
+    at = clock.utcnow()
+    rows = [
+        (
+            entry.type,
+            entry.actor,
+            at,
+            json.dumps(checked_fields(entry.type, entry.actor, entry.fields), sort_keys=True),
+            subject_digest(entry.subject),
+        )
+        for entry in entries
+    ]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_POSTGRES_ENQUEUE, [list(column) for column in zip(*rows, strict=True)])
+        finally:
+            cursor.close()
+        return
+    names = ("type", "actor", "at", "fields", "digest")
+    session.execute(insert(_pending), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def take(session: Session, limit: int) -> list[Queued]:
+    """The first `limit` committed events in the order they were written."""
+    query = select(_pending).order_by(_pending.c.id).limit(limit)
+    return [
+        Queued(row.id, row.type, row.actor, row.at, row.digest, json.loads(row.fields))
+        for row in session.execute(query)
+    ]
+
+
+def drop(session: Session, ids: list[int]) -> None:
+    """Removes events the sequencer has appended as leaves: exactly these ids, since a
+    row with an id between them may be one that had not committed when they were taken."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(delete(_pending).where(_pending.c.id == any_(ids)))
+    else:
+        session.execute(delete(_pending).where(_pending.c.id.in_(ids)))
+
+
+def waiting(session: Session) -> bool:
+    return session.execute(select(_pending.c.id).limit(1)).first() is not None

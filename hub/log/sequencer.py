@@ -1,0 +1,132 @@
+"""The sequencer: gives queued exchange events their place in the log and the event feed.
+
+Requests write their events to queues (`hub.log.queue`, `hub.delivery.outbox`) and take
+no lock that other requests wait on. One sequencer step at a time, in any process, takes
+what has committed, in the order it was written: it appends the leaves with their nodes,
+numbers the outbox events' pull cursors, and signs a checkpoint of the new tree, all in
+one transaction. On PostgreSQL the step holds a transaction-level advisory lock, so a
+process that dies mid-step hands over by dying: its transaction rolls back and the next
+step, in whichever process polls first, takes the same events again. On SQLite the
+write lock (`BEGIN IMMEDIATE`) already lets one step run at a time.
+
+Every `serve` process polls (`run`); reads that must see every acknowledged change
+(the checkpoint, a hotline's leaves by digest, the event feed) run a step first
+(`catch_up`), so a 2xx is in the next checkpoint anyone reads.
+"""
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from hub import clock
+from hub.db import Database
+from hub.delivery import outbox
+from hub.log import queue, signer, storage
+from hub.log.leaves import checked_fields, subject_digest
+from hub.log.models import LogCheckpoint
+from hub.signing import KeyRing
+
+if TYPE_CHECKING:
+    from hub.state import HubState
+
+LOCK = 0x48554253  # "HUBS"
+BATCH = 2000
+POLL_SECONDS = 0.1
+logger = logging.getLogger("hub.log")
+
+
+def hold(session: Session, *, wait: bool = True) -> bool:
+    """Takes the sequencer's lock until the transaction ends; False if `wait` is off and
+    another step holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    got = session.execute(text(f"SELECT {function}(:key)"), {"key": LOCK}).scalar()
+    return wait or bool(got)
+
+
+def sequence(session: Session) -> int:
+    """Appends up to BATCH queued events as leaves and numbers up to BATCH queued outbox
+    events; returns how many of both. The caller holds the lock."""
+    queued = queue.take(session, BATCH)
+    if queued:
+        storage.append_many(session, queued)
+        queue.drop(session, [item.id for item in queued])
+    return len(queued) + outbox.number_queued(session, BATCH)
+
+
+def append_now(session: Session, entries: list[queue.Entry]) -> None:
+    """Appends `entries` straight after everything queued so far, for a caller that must
+    sign the tree holding them in the same transaction (a key rotation)."""
+    hold(session)
+    while sequence(session) >= BATCH:
+        pass
+    at = clock.utcnow()
+    storage.append_many(
+        session,
+        [
+            queue.Queued(
+                0,
+                entry.type,
+                entry.actor,
+                at,
+                subject_digest(entry.subject),
+                checked_fields(entry.type, entry.actor, entry.fields),
+            )
+            for entry in entries
+        ],
+    )
+
+
+def step(database: Database, keyring: KeyRing, origin: str, *, wait: bool) -> LogCheckpoint | None:
+    """One sequencer transaction: what is queued, then a checkpoint of the tree. Returns
+    the latest checkpoint, or None if `wait` is off and another step is running."""
+    while True:
+        with database.transaction() as session:
+            if not hold(session, wait=wait):
+                return None
+            done = sequence(session)
+            key = keyring.current()
+            signer.ensure_signing(session, key)
+            latest = signer.sign(session, key, origin)
+        if done < BATCH:
+            return latest
+
+
+def catch_up(database: Database, keyring: KeyRing, origin: str) -> LogCheckpoint:
+    """The checkpoint of a tree holding every event committed before this call."""
+    with database.session(write=False) as session:
+        newest = signer.latest(session)
+        behind = (
+            queue.waiting(session)
+            or outbox.waiting(session)
+            or newest is None
+            or newest.size < storage.size(session)
+        )
+    if not behind:
+        assert newest is not None
+        return newest
+    try:
+        latest = step(database, keyring, origin, wait=True)
+    except signer.RetiredKey:
+        # A rotation replaced the key file before committing: the next step has the new key.
+        latest = step(database, keyring, origin, wait=True)
+    assert latest is not None
+    return latest
+
+
+def run(state: "HubState", stop: threading.Event) -> None:
+    """Background job of `serve`: records the hub key, then runs a step every poll."""
+    try:
+        with state.database.transaction() as session:
+            signer.record(session, state.keyring.current(), clock.utcnow())
+    except Exception:
+        logger.warning("could not record the hub key", exc_info=True)
+    while not stop.wait(POLL_SECONDS):
+        try:
+            step(state.database, state.keyring, state.settings.log_origin, wait=False)
+        except Exception:
+            logger.warning("sequencer step failed", exc_info=True)
