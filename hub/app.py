@@ -34,6 +34,7 @@ from hub.migrate import upgrade
 from hub.referrals.router import router as referrals_router
 from hub.reports.router import router as reports_router
 from hub.retention.service import purge_periodically
+from hub.retry import RetryLostLocks
 from hub.settings import Settings
 from hub.state import HubState, build_state
 from hub.stats.router import router as stats_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(HTTPException, problems.on_http_error)
     app.add_exception_handler(Exception, problems.on_unexpected)
+    app.add_middleware(RetryLostLocks)  # inside BodyLimits: only bounded bodies are held
     app.add_middleware(BodyLimits)
     app.add_middleware(RequestMetrics, tally=state.tally)
     for router in (tokens_router, hotlines_router, reports_router, referrals_router, stats_router):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -171,11 +171,67 @@ def identify_many(
                     pdq_view.add(bytes.fromhex(h.value), content_id)
     if contents:
         session.execute(insert(Content), contents)
-    for start in range(0, len(hash_rows), CHUNK):
-        insert_ignore(session, ContentHash, hash_rows[start : start + CHUNK], ["alg", "value"])
+    new_contents = {row["id"] for row in contents}
+    winners = _bind_hashes(session, hash_rows)
+    merged: dict[str, tuple[str, str]] = {}
+    for identity, (_, hashes) in zip(identities, kinds_and_hashes, strict=True):
+        found = _exact_match(winners, hashes) if identity.content_id in new_contents else None
+        if found is not None and found[0] != identity.content_id:
+            merged.setdefault(identity.content_id, (found[0], found[1]["alg"]))
+    if merged:
+        identities = _merge(session, identities, merged)
+        pdq_rows = [
+            {**row, "content_id": merged.get(row["content_id"], (row["content_id"],))[0]}
+            for row in pdq_rows
+        ]
+    pdq_rows.sort(key=lambda row: row["value"])
     for start in range(0, len(pdq_rows), CHUNK):
         insert_ignore(session, PdqHash, pdq_rows[start : start + CHUNK], ["value"])
     return identities
+
+
+def _bind_hashes(session: Session, hash_rows: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """Inserts the new hash rows in key order; returns the owner of each row that another
+    transaction took first.
+
+    The (alg, value) key settles the race: of two transactions that both saw a hash as
+    new, the second waits for the first to commit and then finds the row taken."""
+    hash_rows.sort(key=lambda row: (row["alg"], row["value"]))
+    won: set[tuple[str, str]] = set()
+    for start in range(0, len(hash_rows), CHUNK):
+        result = insert_ignore(
+            session,
+            ContentHash,
+            hash_rows[start : start + CHUNK],
+            ["alg", "value"],
+            returning=[ContentHash.alg, ContentHash.value],
+        )
+        won.update((alg, value) for alg, value in result)
+    lost = [(row["alg"], row["value"]) for row in hash_rows]
+    return _owners(session, [key for key in lost if key not in won])
+
+
+def _merge(
+    session: Session, identities: list[Identity], merged: dict[str, tuple[str, str]]
+) -> list[Identity]:
+    """Folds each new content that lost a race for one of its hashes into the content
+    that won it: the hashes it did win move over and its row goes, so no content is left
+    without hashes; its reports become matches of the winner."""
+    for loser, (winner, _) in merged.items():
+        session.execute(
+            update(ContentHash).where(ContentHash.content_id == loser).values(content_id=winner),
+            execution_options={"synchronize_session": False},
+        )
+    session.execute(delete(Content).where(Content.id.in_(list(merged))))
+    folded = []
+    for identity in identities:
+        if identity.content_id not in merged:
+            folded.append(identity)
+            continue
+        winner, alg = merged[identity.content_id]
+        match = {**(identity.match or {}), "alg": alg, "distance": 0, "content": winner}
+        folded.append(Identity(winner, True, match))
+    return folded
 
 
 def _usable_pdq(hashes: list[Any]) -> Any:

@@ -1,10 +1,16 @@
-"""Group commit for single reports: concurrent POSTs in one process share a transaction.
+"""Group commit for single reports on SQLite: concurrent POSTs in one process share a
+transaction.
 
-Each write transaction is serialised (SQLite's one writer, PostgreSQL's exchange lock)
-and ends in a durable commit, so one transaction per report caps throughput at one
-commit per report. Here a request that finds the writer busy queues its report; the
-next request to get the writer records every queued report in one transaction, with
-the same set-based intake a batch uses. No request waits on a timer.
+SQLite has one writer at a time and each transaction ends in a durable commit, so one
+transaction per report caps throughput at one commit per report. Here a request that
+finds the writer busy queues its report; the next request to get the writer records
+every queued report in one transaction, with the same set-based intake a batch uses. No
+request waits on a timer.
+
+On PostgreSQL each report has its own transaction: transactions run side by side and the
+server already shares one WAL flush among concurrent commits, while one transaction
+holding several hotlines' reports would take their keys out of the lock order
+(docs/architecture.md) and could deadlock with another process's.
 """
 
 import threading
@@ -38,6 +44,12 @@ class GroupCommit:
 
     def submit(self, hotline_id: str, checked: Checked, hosting: Hosting | None) -> intake.Outcome:
         """Records one report, alone or with the others waiting; returns its outcome."""
+        if self._database.dialect == "postgresql":
+            with self._database.transaction() as session:
+                [outcome] = intake.submit_many(
+                    session, self._intake, hotline_id, [checked], [hosting]
+                )
+            return outcome
         slot = _Slot(hotline_id, checked, hosting)
         with self._queue_lock:
             self._queue.append(slot)

@@ -1,8 +1,11 @@
 """Set-based intake: a batch of checked reports recorded with a fixed number of queries.
 
 A single POST is a batch of one, so there is one way to take a report. Races are
-settled by the database: the (hotline, reference) key claims a reference, the unique
-`cases.open_url_hash` claims a URL; whoever loses a race joins the winner.
+settled by the database: the (hotline, reference) key claims a reference, the (alg,
+value) key a hash, the unique `cases.open_url_hash` a URL; whoever loses a race joins
+the winner. Keys are taken in the lock order of docs/architecture.md (reports, hashes,
+cases, case reporters; each in ascending key order), so two intakes never wait on each
+other in a circle.
 """
 
 from collections.abc import Sequence
@@ -109,6 +112,7 @@ def _claim(
         }
         for index in claimers
     ]
+    rows.sort(key=lambda row: row["reference"])  # lock order: keys ascending
     claimed: set[str] = set()
     for start in range(0, len(rows), CHUNK):
         result = insert_ignore(
@@ -269,6 +273,7 @@ def _cases(
                 "created_at": now,
             }
         )
+    rows.sort(key=lambda row: row["open_url_hash"])  # lock order: keys ascending
     won: set[str] = set()
     for start in range(0, len(rows), CHUNK):
         result = insert_ignore(
@@ -286,9 +291,10 @@ def _cases(
         for case_id, (index, to_hotline) in targets.items()
         if case_id in won and to_hotline is not None
     }
-    reporters = [
-        {"case_id": cases[key].id, "hotline_id": hotline_id, "joined_at": now} for key in keys
-    ]
+    reporters = sorted(
+        ({"case_id": cases[key].id, "hotline_id": hotline_id, "joined_at": now} for key in keys),
+        key=lambda row: row["case_id"],
+    )
     for start in range(0, len(reporters), CHUNK):
         insert_ignore(
             session, CaseReporter, reporters[start : start + CHUNK], ["case_id", "hotline_id"]
