@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, any_, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -104,6 +104,15 @@ def insert_ignore(
     if not rows:
         return _NoRows()
     return session.execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, one parameter whatever the
+    count, which it plans in a fraction of a millisecond (an IN list of hundreds of values
+    or pairs took tens of milliseconds to plan)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(list(values))
+    return column.in_(list(values))
 
 
 class _NoRows:

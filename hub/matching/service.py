@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import clock
-from hub.db import Database, insert_ignore
+from hub.db import Database, among, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
 from hub.matching import pdqload
@@ -240,15 +240,20 @@ def _usable_pdq(hashes: list[Any]) -> Any:
 
 
 def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    unique = list(dict.fromkeys(keys))
+    wanted = set(keys)
+    algs = list({alg for alg, _ in keys})
+    values = list(dict.fromkeys(value for _, value in keys))
     owners: dict[tuple[str, str], str] = {}
-    for start in range(0, len(unique), CHUNK):
+    for start in range(0, len(values), CHUNK):
         rows = session.execute(
             select(ContentHash.alg, ContentHash.value, ContentHash.content_id).where(
-                tuple_(ContentHash.alg, ContentHash.value).in_(unique[start : start + CHUNK])
+                among(session, ContentHash.alg, algs),
+                among(session, ContentHash.value, values[start : start + CHUNK]),
             )
         )
-        owners.update({(alg, value): content_id for alg, value, content_id in rows})
+        # Algs and values are matched separately (one array each), so a value asked for
+        # under one alg may come back under another: keep only the pairs asked for.
+        owners.update({(alg, value): owner for alg, value, owner in rows if (alg, value) in wanted})
     return owners
 
 

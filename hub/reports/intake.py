@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
-from hub.db import insert_ignore
+from hub.db import among, insert_ignore
 from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
@@ -347,7 +347,8 @@ def _previous_cases(session: Session, keys: list[str]) -> dict[str, str]:
     for start in range(0, len(keys), CHUNK):
         rows = session.execute(
             select(Case.url_hash, Case.created_at, Case.id).where(
-                Case.url_hash.in_(keys[start : start + CHUNK]), Case.open_url_hash.is_(None)
+                among(session, Case.url_hash, keys[start : start + CHUNK]),
+                Case.open_url_hash.is_(None),
             )
         )
         for key, created_at, case_id in rows:
@@ -375,7 +376,7 @@ def _replays(
             .join(Case, Case.id == Report.case_id)
             .where(
                 Report.hotline_id == hotline_id,
-                Report.reference.in_(references[start : start + CHUNK]),
+                among(session, Report.reference, references[start : start + CHUNK]),
             )
         )
         stored.update({report.reference: (report, case) for report, case in rows})
@@ -413,9 +414,8 @@ def _existing_references(session: Session, hotline_id: str, references: list[str
         found.update(
             session.scalars(
                 select(Report.reference).where(
-                    tuple_(Report.hotline_id, Report.reference).in_(
-                        [(hotline_id, r) for r in unique[start : start + CHUNK]]
-                    )
+                    Report.hotline_id == hotline_id,
+                    among(session, Report.reference, unique[start : start + CHUNK]),
                 )
             )
         )
@@ -426,5 +426,9 @@ def _chunked_scalars(session: Session, column: Any, key: Any, values: list[Any])
     found: list[Any] = []
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), CHUNK):
-        found.extend(session.scalars(select(column).where(key.in_(unique[start : start + CHUNK]))))
+        found.extend(
+            session.scalars(
+                select(column).where(among(session, key, unique[start : start + CHUNK]))
+            )
+        )
     return found
