@@ -4,13 +4,24 @@ SQLite runs in WAL mode with `BEGIN IMMEDIATE` for writes; PostgreSQL runs read 
 Engines hide statement parameters: an error's text must never carry a reported URL or hash.
 """
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, any_, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    TypeDecorator,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    text,
+    update,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.settings import Settings
@@ -91,19 +102,71 @@ def insert_ignore(
     """`INSERT … ON CONFLICT (conflict) DO NOTHING [RETURNING …]`, on either database.
 
     The database settles races (two processes inserting the same key); the caller
-    learns from the returned rows whether its insert won. Rows go as parameters of one
-    cached statement (executemany), never as a freshly compiled multi-row VALUES list.
+    learns from the returned rows whether its insert won. Rows are inserted in the order
+    given (callers sort them into the lock order). On PostgreSQL the rows travel as one
+    array per column in a single statement; on SQLite as one cached statement run per row.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    target = getattr(table, "__table__", table)
-    statement = insert(target).on_conflict_do_nothing(index_elements=list(conflict))
-    if returning:
-        statement = statement.returning(*returning)
     rows = [values] if isinstance(values, dict) else list(values)
     if not rows:
         return _NoRows()
+    target = getattr(table, "__table__", table)
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(rows[0])
+        sql = (
+            f"INSERT INTO {target.name} ({names}) "  # noqa: S608 (column names only)
+            f"SELECT {names} FROM {_recordset(target)} "
+            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+        )
+        if returning:
+            sql += " RETURNING " + ", ".join(column.name for column in returning)
+        return session.execute(text(sql), {"rows": _json_rows(rows)})
+    statement = sqlite.insert(target).on_conflict_do_nothing(index_elements=list(conflict))
+    if returning:
+        statement = statement.returning(*returning)
     return session.execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+def update_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]], key: str) -> None:
+    """Updates each row (found by its `key` column) to the values it holds; on PostgreSQL
+    one `UPDATE … FROM unnest(…)` statement for all rows."""
+    if not rows:
+        return
+    target = getattr(table, "__table__", table)
+    names = list(rows[0])
+    if session.get_bind().dialect.name == "postgresql":
+        assignments = ", ".join(f"{name} = u.{name}" for name in names if name != key)
+        sql = (
+            f"UPDATE {target.name} SET {assignments} "  # noqa: S608 (column names only)
+            f"FROM {_recordset(target)} AS u WHERE {target.name}.{key} = u.{key}"
+        )
+        session.execute(text(sql), {"rows": _json_rows(rows)})
+        return
+    statement = (
+        update(target)
+        .where(target.c[key] == bindparam("_key"))
+        .values({name: bindparam(name) for name in names if name != key})
+    )
+    session.execute(statement, [{**row, "_key": row[key]} for row in rows])
+
+
+def _recordset(target: Any) -> str:
+    # The rows as one JSON array, read back as rows of the table's own type: a single
+    # parameter whatever the row count, encoded by the C JSON encoder.
+    return f"json_populate_recordset(NULL::{target.name}, CAST(:rows AS json))"
+
+
+def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input form
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> Any:

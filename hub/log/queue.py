@@ -55,16 +55,14 @@ def enqueue(session: Session, entries: list[Entry]) -> None:
     if not entries:
         return
     at = clock.utcnow()
-    rows = [
-        (
-            entry.type,
-            entry.actor,
-            at,
-            json.dumps(checked_fields(entry.type, entry.actor, entry.fields), sort_keys=True),
-            subject_digest(entry.subject),
-        )
-        for entry in entries
-    ]
+    digests: dict[int, str] = {}  # a report's answer is the subject of two leaves
+    rows = []
+    for entry in entries:
+        digest = digests.get(id(entry.subject))
+        if digest is None:
+            digest = digests[id(entry.subject)] = subject_digest(entry.subject)
+        fields = checked_fields(entry.type, entry.actor, entry.fields)
+        rows.append((entry.type, entry.actor, at, json.dumps(fields, sort_keys=True), digest))
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -274,7 +274,7 @@ def hashes_of(session: Session, content_ids: list[str]) -> dict[str, list[dict[s
     found: dict[str, list[dict[str, Any]]] = {}
     rows = session.execute(
         select(ContentHash.content_id, ContentHash.alg, ContentHash.value, ContentHash.quality)
-        .where(ContentHash.content_id.in_(content_ids))
+        .where(among(session, ContentHash.content_id, content_ids))
         .order_by(ContentHash.content_id, ContentHash.alg)
     )
     for content_id, alg, value, quality in rows:

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import clock, exchange
+from hub.db import among, insert_ignore, update_rows
 from hub.errors import NotFound
 from hub.exchange import Entry, Notice
 from hub.hotlines.models import Hotline
@@ -58,9 +60,8 @@ def open_referral(
 def open_referrals(session: Session, handovers: list[Handover], actor: str) -> list[Referral]:
     """Opens several referrals with a fixed number of queries (report batches use this)."""
     now = clock.utcnow()
-    referrals = []
-    for handover in handovers:
-        referral = Referral(
+    referrals = [
+        Referral(
             id=handover.referral_id or new_id("ref"),
             case_id=handover.case.id,
             to_hotline=handover.to_hotline,
@@ -68,12 +69,40 @@ def open_referrals(session: Session, handovers: list[Handover], actor: str) -> l
             created_at=now,
             rerouted_from=handover.rerouted_from,
         )
-        handover.case.active_referral_id = referral.id
-        handover.case.unassigned = False
-        handover.case.status = "pending"
-        referrals.append(referral)
-    session.add_all(referrals)
+        for handover in handovers
+    ]
+    # Rows go in by one statement each, not one per object: flush what the caller changed
+    # first, then keep the case objects in step with the rows without making them dirty.
     session.flush()
+    insert_ignore(
+        session,
+        Referral,
+        [
+            {
+                "id": r.id,
+                "case_id": r.case_id,
+                "to_hotline": r.to_hotline,
+                "status": r.status,
+                "created_at": r.created_at,
+                "rerouted_from": r.rerouted_from,
+            }
+            for r in referrals
+        ],
+        ["id"],
+    )
+    moved = {"unassigned": False, "status": "pending"}
+    update_rows(
+        session,
+        Case,
+        [
+            {"id": h.case.id, "active_referral_id": r.id, **moved}
+            for h, r in zip(handovers, referrals, strict=True)
+        ],
+        key="id",
+    )
+    for handover, referral in zip(handovers, referrals, strict=True):
+        for name, value in {"active_referral_id": referral.id, **moved}.items():
+            set_committed_value(handover.case, name, value)
     wires = to_wires(session, [(r, h.case) for r, h in zip(referrals, handovers, strict=True)])
     exchange.log_many(
         session,
@@ -116,12 +145,14 @@ def to_wires(session: Session, pairs: list[tuple[Referral, Case]]) -> list[dict[
     reporters: dict[str, list[str]] = {}
     for case_id, hotline_id in session.execute(
         select(CaseReporter.case_id, CaseReporter.hotline_id)
-        .where(CaseReporter.case_id.in_(case_ids))
+        .where(among(session, CaseReporter.case_id, case_ids))
         .order_by(CaseReporter.joined_at, CaseReporter.hotline_id)
     ):
         reporters.setdefault(case_id, []).append(hotline_id)
     kinds = dict(
-        session.execute(select(Content.id, Content.kind).where(Content.id.in_(content_ids))).all()
+        session.execute(
+            select(Content.id, Content.kind).where(among(session, Content.id, content_ids))
+        ).all()
     )
     hashes = hashes_of(session, content_ids)
     wires = []

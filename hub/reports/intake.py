@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
-from hub.db import among, insert_ignore
+from hub.db import among, insert_ignore, update_rows
 from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
@@ -193,7 +193,7 @@ def _record(
         leaves.append(
             ("case.opened" if is_opener else "case.joined", case, out.model_dump(mode="json"))
         )
-    session.execute(update(Report), updates)
+    update_rows(session, Report, updates, key="id")
     # The reporter holds each answer, so it can prove both leaves are logged; the digest
     # covers no URL, which a guesser could otherwise confirm against the log.
     exchange.log_many(
