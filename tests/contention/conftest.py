@@ -62,21 +62,20 @@ class Exchange:
         self.urls = cluster.urls
         self.receiver = receiver
         self._engine = create_engine(settings.database_url)
-        self._clients: dict[tuple[str, int], httpx.Client] = {}
-        self._opened: list[httpx.Client] = []
-        self._lock = threading.Lock()
-        admin = self._new_client(0, ADMIN_TOKEN)
+        self.tokens = {"admin": ADMIN_TOKEN}
+        self._clients = {("admin", n): self._new_client(n, ADMIN_TOKEN) for n in range(3)}
+        admin = self.client("admin", 0)
         body = {"id": RECEIVER, "name": RECEIVER, "countries": ["NL"], "webhook_url": receiver.url}
         assert admin.post("/v1/hotlines", json=body).status_code == 201
-        self.tokens: dict[str, str] = {}
         for n, hotline in enumerate(REPORTERS):
             body = {"id": hotline, "name": hotline, "countries": [hotline[:2]]}
-            answer = self._new_client(n % len(self.urls), ADMIN_TOKEN).post(
-                "/v1/hotlines", json=body
-            )
+            answer = self.client("admin", n % 3).post("/v1/hotlines", json=body)
             assert answer.status_code == 201, answer.text
             self.tokens[hotline] = self._token(admin, "hotline", hotline)
         self.tokens["auditor"] = self._token(admin, "auditor", "board")
+        for who, token in self.tokens.items():
+            for n in range(3):
+                self._clients.setdefault((who, n), self._new_client(n, token))
         [key] = admin.get("/v1/keys").json()["keys"]
         self.verifier_key: str = key["note_verifier_key"]
 
@@ -86,26 +85,17 @@ class Exchange:
         return str(answer.json()["token"])
 
     def _new_client(self, process: int, token: str) -> httpx.Client:
-        client = httpx.Client(
+        return httpx.Client(
             base_url=self.urls[process],
             headers={"Authorization": f"Bearer {token}"},
             timeout=60,
             # Never reuse a connection the server may be closing for idleness (uvicorn: 5 s).
             limits=httpx.Limits(max_connections=200, keepalive_expiry=2.0),
         )
-        with self._lock:
-            self._opened.append(client)
-        return client
 
     def client(self, who: str, process: int) -> httpx.Client:
-        """A client of hotline (or "auditor") `who` talking to serve process `process`."""
-        with self._lock:
-            client = self._clients.get((who, process))
-        if client is None:
-            client = self._new_client(process, self.tokens[who])
-            with self._lock:
-                client = self._clients.setdefault((who, process), client)
-        return client
+        """A client of hotline `who` (or "auditor", "admin") talking to serve process `process`."""
+        return self._clients[(who, process)]
 
     def post(self, hotline: str, process: int, body: dict[str, Any]) -> list[Answer]:
         """One POST /v1/reports."""
@@ -118,7 +108,7 @@ class Exchange:
                 )
             ]
         return [
-            Answer(hotline, body["reference"], process, "single", answer.status_code, answer.json())
+            Answer(hotline, body["reference"], process, "single", answer.status_code, _json(answer))
         ]
 
     def batch(self, hotline: str, process: int, bodies: list[dict[str, Any]]) -> list[Answer]:
@@ -133,8 +123,9 @@ class Exchange:
                 Answer(hotline, b["reference"], process, "batch", None, None, error) for b in bodies
             ]
         if answer.status_code != 200:
+            problem = _json(answer)
             return [
-                Answer(hotline, b["reference"], process, "batch", answer.status_code, answer.json())
+                Answer(hotline, b["reference"], process, "batch", answer.status_code, problem)
                 for b in bodies
             ]
         return [
@@ -160,9 +151,17 @@ class Exchange:
             return list(connection.execute(text(sql), params).all())
 
     def close(self) -> None:
-        for client in self._opened:
+        for client in self._clients.values():
             client.close()
         self._engine.dispose()
+
+
+def _json(answer: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON; a body that is none (a server's bare 500) as its title."""
+    try:
+        return dict(answer.json())
+    except ValueError:
+        return {"title": answer.text[:60]}
 
 
 @pytest.fixture
