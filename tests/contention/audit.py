@@ -46,10 +46,10 @@ def checkpoint_covering(
     """Polls `GET /v1/log/checkpoint` on `processes` in turn until a checkpoint signed by the
     hub's key covers both leaves of every report answer in `reports`. Each checkpoint's
     root is recomputed from the leaves it covers, whose `seq` must run 0, 1, 2, … ."""
-    wanted = Counter(digest(report) for report in reports)
+    wanted = {digest(report) for report in reports}
     tree = Tree()
     deadline = time.monotonic() + timeout
-    for turn in itertools.count():
+    for turn in itertools.count():  # until covered or past the deadline
         auditor = exchange.client("auditor", processes[turn % len(processes)])
         note = auditor.get("/v1/log/checkpoint")
         assert note.status_code == 200, note.text
@@ -77,7 +77,7 @@ def checkpoint_covering(
                 f"{len(missing)} of {len(wanted)} acknowledged reports"
             )
         time.sleep(0.05)
-    raise AssertionError("unreachable")  # itertools.count() never ends
+    raise AssertionError("itertools.count() ended")
 
 
 def logged_once_each(tree: Tree, reports: list[dict[str, Any]], hotline_of: list[str]) -> list[str]:
