@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,9 +49,18 @@ def fresh_database(kind: str) -> Iterator[str]:
 def hub_process(database_url: str, folder: Path, noop: bool = False, **env: str) -> Iterator[str]:
     """`python -m hub serve` on a free port with rate limiting off; yields its URL.
     With `noop`, bench/serve_with_noop.py instead: the same app plus POST /bench/noop."""
+    with hub_processes(database_url, folder, 1, noop, **env) as [url]:
+        yield url
+
+
+@contextmanager
+def hub_processes(
+    database_url: str, folder: Path, count: int, noop: bool = False, **env: str
+) -> Iterator[list[str]]:
+    """`count` serve processes on one database, sharing the key file in `folder`; the
+    first migrates and creates the key before the others start. Yields their URLs."""
     hosts = folder / "hosts.json"
     hosts.write_text(json.dumps({"files.example.net": ["193.0.6.139"]}))
-    port = free_port()
     environment = {
         **os.environ,
         "HUB_DATABASE_URL": database_url,
@@ -62,28 +72,49 @@ def hub_process(database_url: str, folder: Path, noop: bool = False, **env: str)
         "PYTHONPATH": str(ROOT),
         **env,
     }
-    command = (
-        [sys.executable, str(ROOT / "bench" / "serve_with_noop.py"), str(port)]
-        if noop
-        else [sys.executable, "-m", "hub", "serve", "--port", str(port)]
-    )
-    process = subprocess.Popen(command, env=environment, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    processes: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
     try:
-        deadline = time.monotonic() + 240  # a loaded 2-core box starts slowly
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the hub did not start")
-            time.sleep(0.1)
-        yield url
+        for _ in range(count):
+            port = free_port()
+            command = (
+                [sys.executable, str(ROOT / "bench" / "serve_with_noop.py"), str(port)]
+                if noop
+                else [sys.executable, "-m", "hub", "serve", "--port", str(port)]
+            )
+            processes.append(subprocess.Popen(command, env=environment, cwd=ROOT))
+            urls.append(f"http://127.0.0.1:{port}")
+            _wait_healthy(urls[-1], processes[-1])
+        yield urls
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 240  # a loaded 2-core box starts slowly
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.1)
+
+
+def analyze(database_url: str) -> None:
+    """ANALYZE every table: autovacuum is off on the bench machines, and without
+    statistics the planner scans tables it would look up by index."""
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            connection.execute("ANALYZE")
+        return
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
 
 
 def setup_hotlines(url: str) -> str:

@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -70,7 +71,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 2
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"hub process exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            output = process.stderr.read().decode()[-2000:] if process.stderr else "see its log"
+            raise RuntimeError(f"hub process exited: {output}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
@@ -78,3 +80,70 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 2
             pass
         time.sleep(0.1)
     raise RuntimeError(f"hub at {url} did not become healthy")
+
+
+@dataclass
+class Cluster:
+    """`serve` processes (`urls[n]` is served by `serves[n]`) and `worker` processes on one
+    database; each process writes its log to `logs/<name>.log`."""
+
+    urls: list[str]
+    serves: list[subprocess.Popen[bytes]]
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: Path = Path()
+
+    def start_workers(self, settings: Settings, count: int, **extra: str) -> None:
+        for n in range(len(self.workers), len(self.workers) + count):
+            self.workers.append(_spawn(settings, ["worker"], self.logs / f"worker-{n}.log", extra))
+
+    def log_tails(self, characters: int = 1500) -> str:
+        """The end of every process's log, for an assertion message."""
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-characters:]}"
+            for path in sorted(self.logs.glob("*.log"))
+        )
+
+
+@contextmanager
+def hub_cluster(
+    settings: Settings, ports: list[int], logs: Path, **extra: str
+) -> Iterator[Cluster]:
+    """`python -m hub serve` on each port, with no in-process worker; workers are started
+    with `Cluster.start_workers` once the hotlines they push to exist. All are stopped at the
+    end (SIGTERM, then SIGKILL after 15 s); a process the test killed is left as it is."""
+    logs.mkdir(parents=True, exist_ok=True)
+    extra = {"HUB_INPROCESS_WORKER": "0", **extra}
+    serves = [
+        _spawn(settings, ["serve", "--port", str(port)], logs / f"serve-{n}.log", extra)
+        for n, port in enumerate(ports)
+    ]
+    cluster = Cluster([f"http://127.0.0.1:{port}" for port in ports], serves, logs=logs)
+    try:
+        for url, process in zip(cluster.urls, serves, strict=True):
+            _wait_healthy(url, process)
+        yield cluster
+    finally:
+        everything = [*cluster.workers, *serves]
+        for process in everything:
+            if process.poll() is None:
+                process.terminate()
+        for process in everything:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _spawn(
+    settings: Settings, command: list[str], log: Path, extra: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    # A file, not a pipe: a process logging a storm of errors must never block on a full pipe.
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", *command],
+            env=hub_environment(settings, **extra),
+            cwd=ROOT,
+            stdout=output,
+            stderr=output,
+        )
