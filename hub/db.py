@@ -41,8 +41,11 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Ten connections per process at most: requests beyond them wait for one (up to 30 s)
+    # rather than open more. A 2-core server gains nothing from more, and several
+    # processes must stay within PostgreSQL's max_connections (100 by default).
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        url, pool_size=6, max_overflow=4, pool_pre_ping=True, hide_parameters=True
     )
 
 
