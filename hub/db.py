@@ -44,9 +44,7 @@ def make_engine(settings: Settings) -> Engine:
     # Ten connections per process at most: requests beyond them wait for one (up to 30 s)
     # rather than open more. A 2-core server gains nothing from more, and several
     # processes must stay within PostgreSQL's max_connections (100 by default).
-    return create_engine(
-        url, pool_size=6, max_overflow=4, pool_pre_ping=True, hide_parameters=True
-    )
+    return create_engine(url, pool_size=6, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

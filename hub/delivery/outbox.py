@@ -6,18 +6,17 @@ copy signed when it is sent.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import any_, bindparam, delete, func, insert, select, update
+from sqlalchemy import any_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.canonical import canonical_json
+from hub.db import update_rows
 from hub.delivery import doorbell
 from hub.delivery.models import PENDING, Event, EventQueue
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from schemas.common import format_timestamp
-
-_events = Event.__table__
 
 
 def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) -> bytes:
@@ -89,12 +88,14 @@ def number_queued(session: Session, limit: int) -> int:
     if not queued:
         return 0
     last = session.scalar(select(func.max(Event.seq))) or 0
-    session.execute(
-        update(_events).where(_events.c.id == bindparam("event")).values(seq=bindparam("cursor")),
+    update_rows(
+        session,
+        Event,
         [
-            {"event": event_id, "cursor": last + offset}
+            {"id": event_id, "seq": last + offset}
             for offset, (_, event_id) in enumerate(queued, start=1)
         ],
+        key="id",
     )
     positions = [pos for pos, _ in queued]
     if session.get_bind().dialect.name == "postgresql":

@@ -77,16 +77,16 @@ def checked_fields(type: str, actor: str, fields: Mapping[str, str | None]) -> d
 
 
 def encode_checked(
-    seq: int, type: str, at: datetime, actor: str, digest: str, fields: Mapping[str, str]
+    seq: int, type: str, at: str, actor: str, digest: str, fields: Mapping[str, str]
 ) -> bytes:
     """The leaf bytes of fields that passed `checked_fields`: JCS of
-    ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``."""
+    ``{"v", "seq", "type", "at", "actor", ...fields, "digest"}``, `at` formatted."""
     event: dict[str, Any] = {
         **fields,
         "v": LEAF_VERSION,
         "seq": seq,
         "type": type,
-        "at": format_timestamp(at),
+        "at": at,
         "actor": actor,
         "digest": digest,
     }
@@ -104,4 +104,5 @@ def encode_leaf(
     fields: Mapping[str, str | None],
 ) -> bytes:
     """The leaf bytes, checking every field first (`checked_fields`)."""
-    return encode_checked(seq, type, at, actor, digest, checked_fields(type, actor, fields))
+    checked = checked_fields(type, actor, fields)
+    return encode_checked(seq, type, format_timestamp(at), actor, digest, checked)

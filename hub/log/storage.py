@@ -6,6 +6,7 @@ numbers have no gaps and a rollback takes its leaves with it.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from hub.log import merkle
 from hub.log.leaves import encode_checked
 from hub.log.models import LogLeaf, LogNode, node_key
 from hub.log.queue import Queued
+from schemas.common import format_timestamp
 
 _leaves = LogLeaf.__table__
 _nodes = LogNode.__table__
@@ -40,12 +42,14 @@ def append_many(session: Session, queued: list[Queued]) -> list[int]:
     here cannot change before the transaction ends.
     """
     next_seq = size(session)
+    stamps: dict[datetime, str] = {}  # a request's events share one time
     known: dict[int, bytes] = {}
     leaves: list[tuple[int, bytes, bytes, str]] = []
     added: dict[int, bytes] = {}
     for item in queued:
         seq = next_seq
-        leaf = encode_checked(seq, item.type, item.at, item.actor, item.digest, item.fields)
+        at = stamps.get(item.at) or stamps.setdefault(item.at, format_timestamp(item.at))
+        leaf = encode_checked(seq, item.type, at, item.actor, item.digest, item.fields)
         leaf_hash = merkle.leaf_hash(leaf)
         siblings = [
             node_key(level - 1, 2 * index)
