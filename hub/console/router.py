@@ -165,7 +165,7 @@ def route_case(
 
 def _deliveries(request: Request, state: HubState, who: Any, error: str | None = None) -> Response:
     with state.database.session(write=False) as session:
-        dead = deliveries.deliveries(session, "dead", 0, LIST_LIMIT)
+        dead = [event for _, event in deliveries.deliveries(session, "dead", 0, LIST_LIMIT)]
     return page(request, "deliveries.html", who, _status_of(error), events=dead, error=error)
 
 

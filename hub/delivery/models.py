@@ -5,7 +5,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
 from hub.db import UtcDateTime
@@ -19,15 +19,14 @@ class Event(SQLModel, table=True):
     """An event, its signature at creation, and how far its push has got.
 
     `body` holds the exact bytes pushed (JCS of id, type, created_at, data); every push
-    attempt and pulled copy is signed afresh when sent (`signer.sign_now`). `seq` is the
-    pull cursor: NULL until the sequencer numbers the event (`EventQueue`), so a cursor
-    never passes an event that commits late; pushes do not wait for it.
+    attempt and pulled copy is signed afresh when sent (`signer.sign_now`). Its pull
+    cursor is in `EventFeed`, a table only the sequencer updates, so numbering events
+    never waits on (or holds) the row locks of the workers pushing them.
     """
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_recipient_seq", "recipient", "seq"),
-        Index("ix_events_state_seq", "state", "seq"),
+        Index("ix_events_state", "state"),
         Index(
             "ix_events_due",
             "next_attempt_at",
@@ -37,7 +36,6 @@ class Event(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=40)
-    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
     type: str = Field(max_length=40)
     recipient: str = Field(max_length=19)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
@@ -54,10 +52,21 @@ class Event(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
 
 
-class EventQueue(SQLModel, table=True):
-    """Events written but not yet numbered, in the order they were written (`pos`)."""
+class EventFeed(SQLModel, table=True):
+    """Each event's place in its recipient's pull feed: `pos` in the order events were
+    written, `seq` (the cursor) NULL until the sequencer numbers it after commit, so a
+    cursor never passes an event that commits late."""
 
-    __tablename__ = "event_queue"
+    __tablename__ = "event_feed"
+    __table_args__ = (
+        Index("ix_event_feed_recipient_seq", "recipient", "seq"),
+        Index(
+            "ix_event_feed_unnumbered",
+            "pos",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
+    )
 
     pos: int | None = Field(
         default=None,
@@ -65,4 +74,6 @@ class EventQueue(SQLModel, table=True):
             BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
         ),
     )
-    event_id: str = Field(max_length=40)
+    event_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    recipient: str = Field(max_length=19)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))

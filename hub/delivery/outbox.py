@@ -6,14 +6,14 @@ copy signed when it is sent.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import any_, delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.canonical import canonical_json
 from hub.db import update_rows
 from hub.delivery import doorbell
-from hub.delivery.models import PENDING, Event, EventQueue
+from hub.delivery.models import PENDING, Event, EventFeed
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from schemas.common import format_timestamp
@@ -74,36 +74,38 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
             }
         )
     session.execute(insert(Event), rows)
-    session.execute(insert(EventQueue), [{"event_id": row["id"]} for row in rows])
+    feed = [{"event_id": row["id"], "recipient": row["recipient"]} for row in rows]
+    session.execute(insert(EventFeed), feed)
     doorbell.announce(session)
     return [row["id"] for row in rows]
 
 
 def number_queued(session: Session, limit: int) -> int:
-    """Gives the first `limit` queued events their pull cursors, after every cursor given
-    so far; returns how many. Only the sequencer calls this, holding its lock."""
-    queued = session.execute(
-        select(EventQueue.pos, EventQueue.event_id).order_by(EventQueue.pos).limit(limit)
-    ).all()
+    """Gives the first `limit` unnumbered events their pull cursors, in the order they
+    were written and after every cursor given so far; returns how many. Only the
+    sequencer calls this, holding its lock."""
+    queued = (
+        session.execute(
+            select(EventFeed.pos)
+            .where(EventFeed.seq.is_(None))  # type: ignore[union-attr]
+            .order_by(EventFeed.pos)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     if not queued:
         return 0
-    last = session.scalar(select(func.max(Event.seq))) or 0
+    last = session.scalar(select(func.max(EventFeed.seq))) or 0
     update_rows(
         session,
-        Event,
-        [
-            {"id": event_id, "seq": last + offset}
-            for offset, (_, event_id) in enumerate(queued, start=1)
-        ],
-        key="id",
+        EventFeed,
+        [{"pos": pos, "seq": last + offset} for offset, pos in enumerate(queued, start=1)],
+        key="pos",
     )
-    positions = [pos for pos, _ in queued]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(delete(EventQueue).where(EventQueue.pos == any_(positions)))
-    else:
-        session.execute(delete(EventQueue).where(EventQueue.pos.in_(positions)))
     return len(queued)
 
 
 def waiting(session: Session) -> bool:
-    return session.execute(select(EventQueue.pos).limit(1)).first() is not None
+    unnumbered = select(EventFeed.pos).where(EventFeed.seq.is_(None)).limit(1)  # type: ignore[union-attr]
+    return session.execute(unnumbered).first() is not None

@@ -57,8 +57,8 @@ def deliveries(
 ) -> dict:
     """Pushes by state, oldest first: `dead` lists events that could not be pushed."""
     events = service.deliveries(session, state, service.parse_cursor(after), limit)
-    listed = page(events, limit, lambda event: str(event.seq))
-    return {"items": [service.to_delivery(e) for e in events], "next": listed["next"]}
+    listed = page(events, limit, lambda numbered: str(numbered[0]))
+    return {"items": [service.to_delivery(e) for _, e in events], "next": listed["next"]}
 
 
 @router.post("/v1/deliveries/{event_id}/retry", response_model=DeliveryOut, tags=["administration"])

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.delivery import signer
-from hub.delivery.models import DELIVERED, PENDING, Event
+from hub.delivery.models import DELIVERED, PENDING, Event, EventFeed
 from hub.errors import Conflict, HubError, Invalid, NotFound, field_error
 from hub.referrals.status import mark_delivered
 from hub.signing import HubKey
@@ -31,14 +31,19 @@ def parse_cursor(after: str | None) -> int:
     return int(after)
 
 
-def feed(session: Session, hotline_id: str, after: int, limit: int) -> list[Event]:
+Numbered = tuple[int, Event]  # an event and its cursor
+
+
+def feed(session: Session, hotline_id: str, after: int, limit: int) -> list[Numbered]:
+    """The caller's numbered events after the cursor `after`, in cursor order."""
     query = (
-        select(Event)
-        .where(Event.recipient == hotline_id, Event.seq > after)
-        .order_by(Event.seq)
+        select(EventFeed.seq, Event)
+        .join(Event, Event.id == EventFeed.event_id)
+        .where(EventFeed.recipient == hotline_id, EventFeed.seq > after)  # type: ignore[operator]
+        .order_by(EventFeed.seq)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(seq, event) for seq, event in session.execute(query)]
 
 
 def to_pulled(event: Event, key: HubKey) -> dict[str, Any]:
@@ -48,11 +53,11 @@ def to_pulled(event: Event, key: HubKey) -> dict[str, Any]:
     return item
 
 
-def feed_page(session: Session, events: Sequence[Event]) -> dict[str, Any]:
+def feed_page(session: Session, events: Sequence[Numbered]) -> dict[str, Any]:
     """A page of the feed; `next` is where to resume, null only when nothing new was there."""
-    cursor = str(events[-1].seq) if events else None
+    cursor = str(events[-1][0]) if events else None
     key = signer.key_of(session)
-    return {"items": [to_pulled(e, key) for e in events], "next": cursor}
+    return {"items": [to_pulled(e, key) for _, e in events], "next": cursor}
 
 
 def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:
@@ -95,14 +100,16 @@ def announce_delivery(session: Session, event_type: str, body: bytes, at: dateti
         )
 
 
-def deliveries(session: Session, state: str, after: int, limit: int) -> list[Event]:
+def deliveries(session: Session, state: str, after: int, limit: int) -> list[Numbered]:
+    """Numbered events in `state` after the cursor `after`, in cursor order."""
     query = (
-        select(Event)
-        .where(Event.state == state, Event.seq > after)
-        .order_by(Event.seq)
+        select(EventFeed.seq, Event)
+        .join(Event, Event.id == EventFeed.event_id)
+        .where(Event.state == state, EventFeed.seq > after)  # type: ignore[operator]
+        .order_by(EventFeed.seq)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(seq, event) for seq, event in session.execute(query)]
 
 
 def to_delivery(event: Event) -> dict[str, Any]:

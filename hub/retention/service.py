@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from hub import exchange
 from hub.clock import utcnow
 from hub.db import Database
-from hub.delivery.models import Event
+from hub.delivery.models import Event, EventFeed
 from hub.exchange import Entry
 from hub.matching.models import ContentHash, PdqHash
 from hub.reports.models import Case, Report
@@ -126,7 +126,9 @@ def purge_batch(
     session.execute(delete(ContentHash).where(ContentHash.content_id.in_(unneeded)))
     session.execute(delete(PdqHash).where(PdqHash.content_id.in_(unneeded)))
     for start in range(0, len(events), BATCH):
-        session.execute(delete(Event).where(Event.id.in_(events[start : start + BATCH])))
+        chunk = events[start : start + BATCH]
+        session.execute(delete(EventFeed).where(EventFeed.event_id.in_(chunk)))
+        session.execute(delete(Event).where(Event.id.in_(chunk)))
     at = format_timestamp(now)
     exchange.log_many(
         session,

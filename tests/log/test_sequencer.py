@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from hub import clock, exchange
 from hub.db import Database
 from hub.delivery import service
-from hub.delivery.models import Event
+from hub.delivery.models import EventFeed
 from hub.hotlines.models import Hotline
 from hub.log import sequencer, storage
 from hub.log.models import LogCheckpoint, LogPending
@@ -58,7 +58,7 @@ def _step(database: Database, tmp_path: Path) -> LogCheckpoint:
 def _feed(database: Database, after: int) -> list[tuple[int, int]]:
     with database.session(write=False) as session:
         events = service.feed(session, "NL-MELDPUNT", after, 100)
-        return [(event.seq, json.loads(event.body)["data"]["n"]) for event in events]  # type: ignore[misc]
+        return [(seq, json.loads(event.body)["data"]["n"]) for seq, event in events]
 
 
 def _leaves(database: Database) -> list[dict[str, object]]:
@@ -127,7 +127,7 @@ def test_a_step_that_dies_takes_nothing_and_the_next_step_does_its_work(
 
     with database.session(write=False) as session:
         assert session.scalar(select(func.count()).select_from(LogPending)) == 5
-        assert session.scalar(select(func.count()).where(Event.seq.is_not(None))) == 0
+        assert session.scalar(select(func.count()).where(EventFeed.seq.is_not(None))) == 0  # type: ignore[union-attr]
     checkpoint = _step(database, tmp_path)
 
     assert [leaf["seq"] for leaf in _leaves(database)] == [0, 1, 2, 3, 4]
