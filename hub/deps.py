@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.auth.service import Principal, authenticate
 from hub.errors import Forbidden, Invalid, RateLimited, Unauthenticated, field_error
+from hub.ratelimit import client_key
 from hub.state import HubState
 
 
@@ -40,8 +41,18 @@ def _principal(request: Request, state: StateDep) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("send Authorization: Bearer <token>")
-    with state.database.session(write=False) as session:
-        principal = authenticate(session, secret.strip(), state.admin_token_hash)
+    # An address that sent too many bad tokens is refused before its token is looked at,
+    # so a guesser learns nothing more until its bucket refills (docs/protocol.md 3).
+    address = client_key(request.client.host if request.client else None)
+    blocked = state.auth_failures.waiting(address)
+    if blocked:
+        raise RateLimited(blocked)
+    try:
+        with state.database.session(write=False) as session:
+            principal = authenticate(session, secret.strip(), state.admin_token_hash)
+    except Unauthenticated:
+        state.auth_failures.retry_after(address)
+        raise
     wait = state.rate_limiter.retry_after(principal.token_id)
     if wait:
         raise RateLimited(wait)
