@@ -28,7 +28,7 @@ from hub.migrate import upgrade
 from hub.settings import Settings
 from tests.support.mmdb import write_country_mmdb
 
-ADMIN_TOKEN = "test-admin-" + "a" * 40
+ADMIN_TOKEN = "test-admin-Qm4xT9vK2pZ7wL3rB8nH5cJ1fD6gS0yE"
 POSTGRES_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 
 # Host names the tests report, resolved from this map instead of DNS.
