@@ -4,11 +4,13 @@ Each test names one field: hosting_ip, public keys, webhook URLs, the reporter's
 """
 
 import base64
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.conftest import Hub, report
+from hub.settings import Settings
+from tests.conftest import Hub, ServerThread, report
 
 ZERO_KEY = base64.b64encode(bytes(32)).decode()  # 43 'A' and '='
 
@@ -70,6 +72,27 @@ def test_a_webhook_url_is_stored_as_whatwg_serialises_it(api: Hub) -> None:
         "/v1/hotlines/FR-PHAROS", json={"webhook_url": "http://files.example.net:80/./a/../b"}
     )
     assert changed.json()["webhook_url"] == "http://files.example.net/b"
+
+
+def test_a_backslash_cannot_smuggle_a_private_host_into_a_webhook_url(
+    settings_for: Callable[..., Settings],
+) -> None:
+    # WHATWG reads `\` as `/` in https URLs: the host is files.example.net (public), and
+    # `@127.0.0.1` is part of the path, stored so that no other parser reads it otherwise.
+    with ServerThread(settings_for(allow_private_webhooks=False)) as server:
+        api = Hub(server.url)
+        answer = api.admin.post(
+            "/v1/hotlines",
+            json={
+                "id": "FR-PHAROS",
+                "name": "P",
+                "countries": ["FR"],
+                "webhook_url": "https://files.example.net\\@127.0.0.1/",
+            },
+        )
+        api.close()
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["webhook_url"] == "https://files.example.net/@127.0.0.1/"
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:0/hook", "https://files.example.net:0/"])
