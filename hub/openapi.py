@@ -30,7 +30,7 @@ ERRORS = {
     "429": "Rate limited; see Retry-After",
     "503": "The database is not reachable",
 }
-PUBLIC = {"/healthz", "/v1/keys", "/openapi.json"}
+PUBLIC = {"/healthz", "/readyz", "/v1/keys", "/openapi.json"}
 PRINCIPALS = {"admin", "auditor", "hotline"}
 # Errors the shape of an operation does not show: refusals decided in its service code.
 EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
@@ -44,6 +44,7 @@ EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/log/entries"): {"403"},
     ("get", "/v1/log/proof/inclusion"): {"404"},
     ("get", "/healthz"): {"503"},
+    ("get", "/readyz"): {"503"},
 }
 # What the hub pushes, and the model of each event's `data`.
 EVENTS: dict[str, tuple[type[BaseModel], str]] = {
