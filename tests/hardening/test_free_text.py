@@ -118,3 +118,17 @@ def test_the_reporters_reference_never_reaches_the_receiving_hotline(
     events = meldpunt.get("/v1/events")
     for seen in (referral, inbox, events):
         assert reference not in seen.text
+
+
+def test_a_webhook_url_that_grows_past_2048_characters_once_normalised_is_refused(
+    api: Hub,
+) -> None:
+    # 1,100 characters as sent; each é becomes %C3%A9 in WHATWG's serialisation.
+    sent = "http://files.example.net/" + "é" * 1075
+    answer = api.admin.post(
+        "/v1/hotlines",
+        json={"id": "FR-PHAROS", "name": "P", "countries": ["FR"], "webhook_url": sent},
+    )
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["loc"] == ["body", "webhook_url"] and "once normalised" in error["msg"]
