@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import psycopg
 import pytest
 import uvicorn
@@ -27,6 +28,12 @@ from hub.db import Database
 from hub.migrate import upgrade
 from hub.settings import Settings
 from tests.support.mmdb import write_country_mmdb
+
+# Fuzz tests (hypothesis): no example database in the tree, no deadline on a loaded machine;
+# in CI the examples are derandomised, so a red run is reproducible and not bad luck.
+hypothesis.settings.register_profile("dev", database=None, deadline=None)
+hypothesis.settings.register_profile("ci", database=None, deadline=None, derandomize=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ADMIN_TOKEN = "test-admin-Qm4xT9vK2pZ7wL3rB8nH5cJ1fD6gS0yE"
 POSTGRES_URL = os.environ.get("HUB_TEST_DATABASE_URL")
