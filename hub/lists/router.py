@@ -6,6 +6,7 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from hub import paths  # noqa: F401  (registers the path segment rules used below)
 from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
 from hub.errors import UnsupportedMediaType
 from hub.lists import service
@@ -53,7 +54,7 @@ def open_version(
     return service.version_out(version)
 
 
-@router.get("/v1/lists/{list_id}/versions/{version}", response_model=VersionOut)
+@router.get("/v1/lists/{list_id}/versions/{version:version}", response_model=VersionOut)
 def get_version(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: ReadSession
 ) -> VersionOut:
@@ -62,7 +63,7 @@ def get_version(
 
 
 @router.post(
-    "/v1/lists/{list_id}/versions/{version}/entries",
+    "/v1/lists/{list_id}/versions/{version:version}/entries",
     status_code=status.HTTP_201_CREATED,
     response_model=PartOut,
     openapi_extra={
@@ -109,7 +110,7 @@ async def import_part(
     return out
 
 
-@router.post("/v1/lists/{list_id}/versions/{version}:publish", response_model=VersionOut)
+@router.post("/v1/lists/{list_id}/versions/{version:version}:publish", response_model=VersionOut)
 def publish(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
 ) -> VersionOut:
@@ -119,7 +120,7 @@ def publish(
     return service.version_out(published)
 
 
-@router.post("/v1/lists/{list_id}/versions/{version}:retract", response_model=VersionOut)
+@router.post("/v1/lists/{list_id}/versions/{version:version}:retract", response_model=VersionOut)
 def retract_version(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
 ) -> VersionOut:

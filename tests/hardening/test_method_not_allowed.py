@@ -10,10 +10,13 @@ from tests.conftest import Hub
 
 
 def _methods_at(paths: dict[str, dict[str, object]], concrete: str) -> set[str]:
-    """Every method the document gives a template that `concrete` fits."""
+    """Every method the document gives the path: a concrete path's own (OpenAPI matches
+    concrete paths before templates), else those of every template it fits."""
+    if concrete in paths:
+        return {method.upper() for method in paths[concrete]}
     methods: set[str] = set()
     for template, operations in paths.items():
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/:]+", re.escape(template))
         if re.fullmatch(pattern, concrete):
             methods |= {method.upper() for method in operations}
     return methods
@@ -44,3 +47,11 @@ def test_a_path_served_by_two_routes_names_both(api: Hub) -> None:
     assert answer.headers["allow"] == "GET, POST"
     answer = httpx.patch(f"{api.url}/v1/routes/NL")
     assert answer.headers["allow"] == "PUT, DELETE"
+
+
+def test_a_concrete_path_is_not_taken_for_a_template_beside_it(api: Hub) -> None:
+    # /v1/routes/cdn is a path of its own, not the route of a country called "cdn".
+    answer = httpx.put(f"{api.url}/v1/routes/cdn", json={"hotline": "NL-MELDPUNT"})
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET"
+    answer = httpx.get(f"{api.url}/v1/lists/iwf/versions/1:publish")
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST"
