@@ -43,6 +43,11 @@ EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/cases/{case_id}"): {"403"},
     ("get", "/v1/log/entries"): {"403"},
     ("get", "/v1/log/proof/inclusion"): {"404"},
+    ("post", "/v1/lists"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}/entries"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}:publish"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}:retract"): {"409"},
     ("get", "/healthz"): {"503"},
     ("get", "/readyz"): {"503"},
 }

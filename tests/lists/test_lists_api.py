@@ -238,3 +238,12 @@ def test_statistics_count_new_and_known_content(api: Hub) -> None:
     content = api.admin.get("/v1/stats").json()["content"]
 
     assert content == {"new": 1, "known": 1, "on_lists": 1}
+
+
+def test_a_retraction_of_10000_values_fits_its_body_limit(api: Hub) -> None:
+    values = [secrets.token_hex(32) for _ in range(10000)]
+    import_entries(api, "iwf-hashes", [{"alg": "sha256", "value": v} for v in values[:2]])
+    entries = [{"alg": "sha256", "value": v} for v in values]  # about 880 KB of JSON
+    retracted = api.admin.post("/v1/lists/iwf-hashes/retractions", json={"entries": entries})
+    assert retracted.status_code == 200, retracted.text
+    assert retracted.json() == {"list": "iwf-hashes", "retracted": 2}
