@@ -51,6 +51,30 @@ EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
     ("get", "/healthz"): {"503"},
     ("get", "/readyz"): {"503"},
 }
+# Rules across query parameters, which OpenAPI can state only of one exploded object
+# parameter (`style: form`): the wire is the same `?start=0&end=10`.
+QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/v1/log/entries"): {
+        "description": "Either `digest`, or `start` with an optional `end`",
+        "properties": {"digest": {"pattern": "^sha256:[0-9a-f]{64}$"}},
+        "oneOf": [
+            {
+                "required": ["digest"],
+                "not": {"anyOf": [{"required": ["start"]}, {"required": ["end"]}]},
+            },
+            {"required": ["start"], "not": {"required": ["digest"]}},
+        ],
+    },
+    ("get", "/v1/log/proof/inclusion"): {
+        "description": "`tree_size` and exactly one of `index` and `leaf_hash`",
+        "properties": {"leaf_hash": {"pattern": "^[A-Za-z0-9+/]{43}=$"}},
+        "required": ["tree_size"],
+        "oneOf": [
+            {"required": ["index"], "not": {"required": ["leaf_hash"]}},
+            {"required": ["leaf_hash"], "not": {"required": ["index"]}},
+        ],
+    },
+}
 # What the hub pushes, and the model of each event's `data`.
 EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     "referral.created": (ReferralOut, "A case was referred to the receiving hotline."),
@@ -155,8 +179,39 @@ def _document(app: FastAPI) -> dict[str, Any]:
                 }
             if path not in PUBLIC:
                 operation["security"] = [{"bearer": []}]
+            if (method, path) in QUERY_RULES:
+                _combine_query(operation, QUERY_RULES[(method, path)])
     document["webhooks"] = _webhooks(schemas)
     return document
+
+
+def _combine_query(operation: dict[str, Any], rule: dict[str, Any]) -> None:
+    """Folds an operation's query parameters into one object parameter bearing `rule`."""
+    query = [p for p in operation["parameters"] if p["in"] == "query"]
+    extra = rule.get("properties", {})
+    properties = {p["name"]: {**_not_null(p["schema"]), **extra.get(p["name"], {})} for p in query}
+    schema = {"type": "object", "properties": properties}
+    schema.update({k: v for k, v in rule.items() if k not in ("properties", "description")})
+    operation["parameters"] = [p for p in operation["parameters"] if p["in"] != "query"]
+    operation["parameters"].append(
+        {
+            "name": "query",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "description": rule["description"],
+            "schema": schema,
+        }
+    )
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema without its `null` branch (absent is not null)."""
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if len(branches) != 1:
+        return schema
+    return {**branches[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
 
 
 def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from hub.delivery import service
-from hub.deps import AdminDep, AfterDep, HotlineDep, LimitDep, ReadSession, WriteSession
+from hub.deps import AdminDep, HotlineDep, LimitDep, ReadSession, SeqAfterDep, WriteSession
 from hub.pagination import page
 from schemas.common import Page
 from schemas.events import AckIn, AckOut, DeliveryOut, DeliveryState, EventOut
@@ -17,7 +17,7 @@ EventPath = Annotated[str, Path(max_length=40)]
 
 
 @router.get("/v1/events", response_model=Page[EventOut], tags=["events"])
-def pull(who: HotlineDep, session: ReadSession, limit: LimitDep, after: AfterDep) -> dict:
+def pull(who: HotlineDep, session: ReadSession, limit: LimitDep, after: SeqAfterDep) -> dict:
     """The caller's events in hub order, each signed as it is served (as a push would be).
 
     `next` is the cursor after the last item; it is null only when there was nothing new.
@@ -39,7 +39,7 @@ def deliveries(
     who: AdminDep,
     session: ReadSession,
     limit: LimitDep,
-    after: AfterDep,
+    after: SeqAfterDep,
     state: Annotated[DeliveryState, Query()] = "dead",
 ) -> dict:
     """Pushes by state, oldest first: `dead` lists events that could not be pushed."""
