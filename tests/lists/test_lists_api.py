@@ -240,6 +240,20 @@ def test_statistics_count_new_and_known_content(api: Hub) -> None:
     assert content == {"new": 1, "known": 1, "on_lists": 1}
 
 
+def test_part_and_version_numbers_past_a_database_integer_are_422(api: Hub) -> None:
+    version = new_list(api)
+    too_big = api.admin.post(
+        f"/v1/lists/iwf-hashes/versions/{version}/entries",
+        params={"part": 2**63},
+        content=b"alg,value,quality,category\n",
+        headers=CSV,
+    )
+    assert too_big.status_code == 422, too_big.text
+    assert too_big.json()["errors"][0]["loc"] == ["query", "part"]
+    answer = api.admin.get(f"/v1/lists/iwf-hashes/versions/{2**70}")
+    assert answer.status_code == 422 and answer.json()["errors"][0]["loc"] == ["path", "version"]
+
+
 def test_a_retraction_of_10000_values_fits_its_body_limit(api: Hub) -> None:
     values = [secrets.token_hex(32) for _ in range(10000)]
     import_entries(api, "iwf-hashes", [{"alg": "sha256", "value": v} for v in values[:2]])
