@@ -16,7 +16,7 @@ from schemas.lists import CSV, NDJSON, ListIn, ListOut, PartOut, RetractIn, Retr
 
 router = APIRouter(tags=["lists"])
 ListPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{1,39}$")]
-VersionPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+VersionPath = Annotated[int, Path(ge=1, le=service.MAX_NUMBER)]
 # A part is spooled to disk past this size, so no body is ever held in memory whole.
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
@@ -83,9 +83,8 @@ async def import_part(
     who: AdminDep,
     state: StateDep,
     response: Response,
-    # Bounded so that line numbers of a part, up to 4 GiB of lines, fit a database integer.
-    part: Annotated[int, Query(ge=1, le=2**62)] = 1,
-    first_line: Annotated[int, Query(ge=1, le=2**62)] = 1,
+    part: Annotated[int, Query(ge=1, le=service.MAX_NUMBER)] = 1,
+    first_line: Annotated[int, Query(ge=1, le=service.MAX_NUMBER)] = 1,
 ) -> PartOut:
     """One part of an import as NDJSON or CSV lines (docs/lists.md): taken whole or not at
     all; a part number already taken answers 200 with what it took, and changes nothing."""
