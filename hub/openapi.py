@@ -6,6 +6,7 @@ answer (as a `Problem` in `application/problem+json`), 201s their `Location`, 42
 (OpenAPI 3.1) describes the events the hub pushes to a hotline's `webhook_url`.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,7 +122,9 @@ def _restricted(app: FastAPI) -> set[tuple[str, str]]:
         for dependency in _dependencies(route.dependant):
             kinds = getattr(dependency.call, "kinds", None)
             if kinds is not None and set(kinds) != PRINCIPALS:
-                found |= {(method.lower(), path) for method in route.methods}
+                # The document's path: `{country:country}` (hub.paths) is `{country}` there.
+                documented = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+                found |= {(method.lower(), documented) for method in route.methods}
     return found
 
 
