@@ -18,7 +18,7 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_TOKEN = "bench-admin-" + "b" * 40
+ADMIN_TOKEN = "bench-admin-Wz3Rk8Fp1Yt6Ms9Qc4Lh7Bn2Dv5Jx0Ga"
 
 
 def free_port() -> int:

@@ -2,12 +2,16 @@
 
 SQLite runs in WAL mode with `BEGIN IMMEDIATE` for writes; PostgreSQL runs read committed.
 Engines hide statement parameters: an error's text must never carry a reported URL or hash.
+The SQLite file is created 0600 (SQLite gives its -wal and -shm files the file's mode).
 """
 
 import json
+import logging
+import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,9 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.settings import Settings
 
+logger = logging.getLogger("hub.db")
+PRIVATE = 0o600
+
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
+        if settings.sqlite_path is not None:
+            _keep_private(settings.sqlite_path)
         engine = create_engine(
             settings.database_url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -45,6 +54,23 @@ def make_engine(settings: Settings) -> Engine:
     # rather than open more. A 2-core server gains nothing from more, and several
     # processes must stay within PostgreSQL's max_connections (100 by default).
     return create_engine(url, pool_size=6, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
+
+
+def _keep_private(path: Path) -> None:
+    """Creates the database file 0600 before SQLite opens it, and takes group and other
+    access away from one (and its -wal, -shm) that an older hub created readable."""
+    if not path.parent.is_dir():
+        return  # SQLite says so when it opens the file
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode & 0o777
+            if mode & 0o077:
+                file.chmod(mode & 0o700)
+                logger.warning("took group and other access away from %s", file.name)
+        except FileNotFoundError:
+            continue
 
 
 def _configure_sqlite(engine: Engine) -> None:

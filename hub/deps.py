@@ -10,7 +10,8 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from hub.auth.service import Principal, authenticate
-from hub.errors import Forbidden, Invalid, RateLimited, Unauthenticated, field_error
+from hub.errors import Forbidden, RateLimited, Unauthenticated
+from hub.ratelimit import client_key
 from hub.state import HubState
 
 
@@ -40,8 +41,18 @@ def _principal(request: Request, state: StateDep) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("send Authorization: Bearer <token>")
-    with state.database.session(write=False) as session:
-        principal = authenticate(session, secret.strip(), state.admin_token_hash)
+    # An address that sent too many bad tokens is refused before its token is looked at,
+    # so a guesser learns nothing more until its bucket refills (docs/protocol.md 3).
+    address = client_key(request.client.host if request.client else None)
+    blocked = state.auth_failures.waiting(address)
+    if blocked:
+        raise RateLimited(blocked)
+    try:
+        with state.database.session(write=False) as session:
+            principal = authenticate(session, secret.strip(), state.admin_token_hash)
+    except Unauthenticated:
+        state.auth_failures.retry_after(address)
+        raise
     wait = state.rate_limiter.retry_after(principal.token_id)
     if wait:
         raise RateLimited(wait)
@@ -70,11 +81,17 @@ def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:
     return limit
 
 
-def _after(after: Annotated[str | None, Query(max_length=200)] = None) -> str | None:
-    if after is not None and not after:
-        raise Invalid([field_error(["query", "after"], "may not be empty")])
+def _after(after: Annotated[str | None, Query(min_length=1, max_length=200)] = None) -> str | None:
+    return after
+
+
+def _seq_after(
+    after: Annotated[str | None, Query(min_length=1, max_length=19, pattern=r"^[0-9]+$")] = None,
+) -> str | None:
     return after
 
 
 LimitDep = Annotated[int, Depends(_limit)]
 AfterDep = Annotated[str | None, Depends(_after)]
+# The events feed and the deliveries list: cursors are event sequence numbers.
+SeqAfterDep = Annotated[str | None, Depends(_seq_after)]

@@ -19,6 +19,8 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # A part of a hash list import is NDJSON or CSV and may hold millions of lines.
 LIST_PART_BODY_LIMIT = 4 * 1024**3
 _LIST_PART = re.compile(r"^/v1/lists/[^/]+/versions/[^/]+/entries$")
+# Up to 10,000 retracted values (about 90 bytes each) do not fit in 64 KiB.
+_RETRACTIONS = re.compile(r"^/v1/lists/[^/]+/retractions$")
 LIST_MEDIA_TYPES = frozenset({"application/x-ndjson", "text/csv"})
 
 Scope = dict[str, Any]
@@ -29,7 +31,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 def _limit_for(path: str) -> int:
     if _LIST_PART.match(path):
         return LIST_PART_BODY_LIMIT
-    return BATCH_BODY_LIMIT if path.endswith(":batch") else REPORT_BODY_LIMIT
+    if path.endswith(":batch") or _RETRACTIONS.match(path):
+        return BATCH_BODY_LIMIT
+    return REPORT_BODY_LIMIT
 
 
 def _media(content_type: str) -> str:

@@ -6,6 +6,7 @@ answer (as a `Problem` in `application/problem+json`), 201s their `Location`, 42
 (OpenAPI 3.1) describes the events the hub pushes to a hotline's `webhook_url`.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +31,7 @@ ERRORS = {
     "429": "Rate limited; see Retry-After",
     "503": "The database is not reachable",
 }
-PUBLIC = {"/healthz", "/v1/keys", "/openapi.json"}
+PUBLIC = {"/healthz", "/readyz", "/v1/keys", "/openapi.json"}
 PRINCIPALS = {"admin", "auditor", "hotline"}
 # Errors the shape of an operation does not show: refusals decided in its service code.
 EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
@@ -43,7 +44,37 @@ EXTRA_ERRORS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/cases/{case_id}"): {"403"},
     ("get", "/v1/log/entries"): {"403"},
     ("get", "/v1/log/proof/inclusion"): {"404"},
+    ("post", "/v1/lists"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}/entries"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}:publish"): {"409"},
+    ("post", "/v1/lists/{list_id}/versions/{version}:retract"): {"409"},
     ("get", "/healthz"): {"503"},
+    ("get", "/readyz"): {"503"},
+}
+# Rules across query parameters, which OpenAPI can state only of one exploded object
+# parameter (`style: form`): the wire is the same `?start=0&end=10`.
+QUERY_RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/v1/log/entries"): {
+        "description": "Either `digest`, or `start` with an optional `end`",
+        "properties": {"digest": {"pattern": "^sha256:[0-9a-f]{64}$"}},
+        "oneOf": [
+            {
+                "required": ["digest"],
+                "not": {"anyOf": [{"required": ["start"]}, {"required": ["end"]}]},
+            },
+            {"required": ["start"], "not": {"required": ["digest"]}},
+        ],
+    },
+    ("get", "/v1/log/proof/inclusion"): {
+        "description": "`tree_size` and exactly one of `index` and `leaf_hash`",
+        "properties": {"leaf_hash": {"pattern": "^[A-Za-z0-9+/]{43}=$"}},
+        "required": ["tree_size"],
+        "oneOf": [
+            {"required": ["index"], "not": {"required": ["leaf_hash"]}},
+            {"required": ["leaf_hash"], "not": {"required": ["index"]}},
+        ],
+    },
 }
 # What the hub pushes, and the model of each event's `data`.
 EVENTS: dict[str, tuple[type[BaseModel], str]] = {
@@ -91,7 +122,9 @@ def _restricted(app: FastAPI) -> set[tuple[str, str]]:
         for dependency in _dependencies(route.dependant):
             kinds = getattr(dependency.call, "kinds", None)
             if kinds is not None and set(kinds) != PRINCIPALS:
-                found |= {(method.lower(), path) for method in route.methods}
+                # The document's path: `{country:country}` (hub.paths) is `{country}` there.
+                documented = re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+                found |= {(method.lower(), documented) for method in route.methods}
     return found
 
 
@@ -149,8 +182,39 @@ def _document(app: FastAPI) -> dict[str, Any]:
                 }
             if path not in PUBLIC:
                 operation["security"] = [{"bearer": []}]
+            if (method, path) in QUERY_RULES:
+                _combine_query(operation, QUERY_RULES[(method, path)])
     document["webhooks"] = _webhooks(schemas)
     return document
+
+
+def _combine_query(operation: dict[str, Any], rule: dict[str, Any]) -> None:
+    """Folds an operation's query parameters into one object parameter bearing `rule`."""
+    query = [p for p in operation["parameters"] if p["in"] == "query"]
+    extra = rule.get("properties", {})
+    properties = {p["name"]: {**_not_null(p["schema"]), **extra.get(p["name"], {})} for p in query}
+    schema = {"type": "object", "properties": properties}
+    schema.update({k: v for k, v in rule.items() if k not in ("properties", "description")})
+    operation["parameters"] = [p for p in operation["parameters"] if p["in"] != "query"]
+    operation["parameters"].append(
+        {
+            "name": "query",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "description": rule["description"],
+            "schema": schema,
+        }
+    )
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema without its `null` branch (absent is not null)."""
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if len(branches) != 1:
+        return schema
+    return {**branches[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
 
 
 def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:

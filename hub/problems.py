@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from hub.allow import allowed_methods
 from hub.errors import (
     PROBLEM_BASE,
     HubError,
@@ -53,19 +54,20 @@ async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse
     return problem_response(from_validation(exc))
 
 
-async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 413:
         return problem_response(TooLarge(str(exc.detail)))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     body = {
         "type": "about:blank" if exc.status_code != 405 else PROBLEM_BASE + "method-not-allowed",
         "title": _TITLES.get(exc.status_code, "Error"),
         "status": exc.status_code,
         "detail": str(exc.detail),
     }
-    return JSONResponse(
-        body, status_code=exc.status_code, media_type=MEDIA_TYPE, headers=exc.headers
-    )
+    return JSONResponse(body, status_code=exc.status_code, media_type=MEDIA_TYPE, headers=headers)
 
 
 async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,9 @@ Nothing else in the service reads os.environ; docs/protocol.md section 8 names t
 """
 
 import difflib
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +16,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_ADMIN_TOKEN_LENGTH = 32
+# A random 32-hex-digit token (128 bits) scores at least ~86 bits by the estimate below.
+MIN_TOKEN_BITS = 80
 # HUB_* names that are not hub settings but are expected in a hub's environment:
 # hubctl's own variables and the test suite's database.
 NOT_SETTINGS = {"HUB_URL", "HUB_TOKEN", "HUB_TEST_DATABASE_URL"}
@@ -36,6 +40,9 @@ class Settings(BaseSettings):
     dns_timeout: Annotated[float, Field(gt=0, le=30)] = 2.0
     rate_limit_per_second: Annotated[float, Field(ge=0)] = 50.0
     rate_limit_burst: Annotated[int, Field(ge=1)] = 500
+    # Failed token checks one client address may make per window before 429 (0: no limit).
+    auth_failure_limit: Annotated[int, Field(ge=0)] = 10
+    auth_failure_window: Annotated[float, Field(gt=0, le=86400)] = 60.0
     inprocess_worker: bool | None = None
     # Delivery (docs/delivery.md): webhook timeouts in seconds, how long a claimed event
     # stays leased to one worker, how often an idle worker looks for due events, and how
@@ -59,20 +66,12 @@ class Settings(BaseSettings):
     @classmethod
     def _strong_admin_token(cls, token: SecretStr | None) -> SecretStr | None:
         # A guessable bootstrap token would hand the whole hub to anyone: refuse to start.
-        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"HUB_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
-            )
-        return token
+        return _strong_token("HUB_ADMIN_TOKEN", token)
 
     @field_validator("metrics_token")
     @classmethod
     def _strong_metrics_token(cls, token: SecretStr | None) -> SecretStr | None:
-        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_LENGTH:
-            raise ValueError(
-                f"HUB_METRICS_TOKEN must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
-            )
-        return token
+        return _strong_token("HUB_METRICS_TOKEN", token)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_push(self) -> "Settings":
@@ -106,6 +105,34 @@ class Settings(BaseSettings):
     @property
     def runs_inprocess_worker(self) -> bool:
         return self.is_sqlite if self.inprocess_worker is None else self.inprocess_worker
+
+
+def estimated_bits(secret: str) -> float:
+    """Length times the Shannon entropy of the secret's own character frequencies: an
+    upper bound for a guessable secret ("a" * 32 scores 0, "ab" * 16 scores 32)."""
+    counts = Counter(secret)
+    return -sum(n * math.log2(n / len(secret)) for n in counts.values())
+
+
+def weakness(secret: str) -> str | None:
+    """Why a bootstrap secret is too weak to start with (docs/operations.md), or None."""
+    if len(secret) < MIN_ADMIN_TOKEN_LENGTH:
+        return f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters"
+    if (secret + secret).find(secret, 1) < len(secret):
+        return "must not repeat a shorter string"
+    if estimated_bits(secret) < MIN_TOKEN_BITS:
+        return (
+            f"has too little entropy (about {estimated_bits(secret):.0f} bits, at least "
+            f"{MIN_TOKEN_BITS} needed): use e.g. `openssl rand -hex 32`"
+        )
+    return None
+
+
+def _strong_token(name: str, token: SecretStr | None) -> SecretStr | None:
+    problem = weakness(token.get_secret_value()) if token is not None else None
+    if problem:
+        raise ValueError(f"{name} {problem}")
+    return token
 
 
 def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:

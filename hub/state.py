@@ -28,6 +28,7 @@ class HubState:
     intake: Intake
     group_commit: GroupCommit
     rate_limiter: RateLimiter
+    auth_failures: RateLimiter
     webhook_check: Callable[[str], str | None]
     keyring: KeyRing
     admin_token_hash: str | None = None
@@ -62,6 +63,10 @@ def build_state(settings: Settings) -> HubState:
         intake=intake,
         group_commit=GroupCommit(database, intake),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        auth_failures=RateLimiter(
+            settings.auth_failure_limit / settings.auth_failure_window,
+            max(1, settings.auth_failure_limit),
+        ),
         webhook_check=WebhookTargets.from_settings(settings).check,
         keyring=keyring,
         admin_token_hash=hash_token(admin) if admin else None,

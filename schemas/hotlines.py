@@ -8,7 +8,17 @@ from pydantic import Field, field_validator
 from schemas.common import CountryCode, HotlineId, OutModel, Timestamp, WireModel
 
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-PublicKey = Annotated[str, Field(min_length=44, max_length=44, examples=["base64 of 32 bytes"])]
+# The pattern is the canonical base64 of 32 bytes (its last digit has zero padding bits);
+# it is for the OpenAPI document: the hub checks keys itself, naming what is wrong.
+PublicKey = Annotated[
+    str,
+    Field(
+        min_length=44,
+        max_length=44,
+        examples=["base64 of 32 bytes"],
+        json_schema_extra={"pattern": "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},
+    ),
+]
 Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=50)]
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import psycopg
 import pytest
 import uvicorn
@@ -28,7 +29,13 @@ from hub.migrate import upgrade
 from hub.settings import Settings
 from tests.support.mmdb import write_country_mmdb
 
-ADMIN_TOKEN = "test-admin-" + "a" * 40
+# Fuzz tests (hypothesis): no example database in the tree, no deadline on a loaded machine;
+# in CI the examples are derandomised, so a red run is reproducible and not bad luck.
+hypothesis.settings.register_profile("dev", database=None, deadline=None)
+hypothesis.settings.register_profile("ci", database=None, deadline=None, derandomize=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+ADMIN_TOKEN = "test-admin-Qm4xT9vK2pZ7wL3rB8nH5cJ1fD6gS0yE"
 POSTGRES_URL = os.environ.get("HUB_TEST_DATABASE_URL")
 
 # Host names the tests report, resolved from this map instead of DNS.
@@ -128,12 +135,16 @@ def database_url(tmp_path: Path, postgres: PostgresDatabases | None, sqlite_temp
     return f"sqlite:///{path}"
 
 
+def write_geo_files(folder: Path) -> dict[str, Path]:
+    hosts = folder / "static-hosts.json"
+    hosts.write_text(json.dumps(STATIC_HOSTS))
+    geoip = write_country_mmdb(folder / "countries.mmdb", GEOIP)
+    return {"static_hosts": hosts, "geoip_db": geoip}
+
+
 @pytest.fixture
 def geo_files(tmp_path: Path) -> dict[str, Path]:
-    hosts = tmp_path / "static-hosts.json"
-    hosts.write_text(json.dumps(STATIC_HOSTS))
-    geoip = write_country_mmdb(tmp_path / "countries.mmdb", GEOIP)
-    return {"static_hosts": hosts, "geoip_db": geoip}
+    return write_geo_files(tmp_path)
 
 
 @pytest.fixture
@@ -249,6 +260,34 @@ def default_settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def default_hub(default_settings: Settings) -> Iterator[ServerThread]:
     with ServerThread(default_settings) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_hub(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases | None,
+    sqlite_template: Path,
+) -> Iterator[ServerThread]:
+    """One hub and one database for a whole module (tests that share their objects): the
+    test settings, with no rate limits, and the delivery worker in the process."""
+    folder = tmp_path_factory.mktemp("module-hub")
+    if postgres is not None:
+        database_url = postgres.fresh()
+    else:
+        shutil.copyfile(sqlite_template, folder / "hub.db")
+        database_url = f"sqlite:///{folder / 'hub.db'}"
+    settings = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        signing_key=folder / "hub-signing-key.pem",
+        allow_private_webhooks=True,
+        rate_limit_per_second=0,
+        auth_failure_limit=0,
+        inprocess_worker=True,
+        **write_geo_files(folder),
+    )
+    with ServerThread(settings) as server:
         yield server
 
 

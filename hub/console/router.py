@@ -29,6 +29,7 @@ from hub.deps import StateDep
 from hub.errors import Forbidden, HubError, Unauthenticated
 from hub.hotlines import service as hotlines
 from hub.log import note, signer, storage
+from hub.ratelimit import client_key
 from hub.referrals import cases
 from hub.state import HubState
 from hub.stats import service as stats
@@ -79,8 +80,11 @@ async def sign_in(request: Request, state: StateDep) -> Response:
     if not nonce or not secrets.compare_digest(form.get("csrf"), nonce):
         raise PageError(403, "This sign-in form has expired: reload the page and try again.")
     # Every attempt counts against the caller's address, as every API call counts.
+    # Failed sign-ins count with the API's bad tokens from the same address.
     client = request.client.host if request.client else "unknown"
+    address = client_key(client)
     wait = state.rate_limiter.retry_after(f"console-sign-in:{client}")
+    wait = wait or state.auth_failures.waiting(address)
     if wait:
         return _sign_in_again(request, f"Too many sign-in attempts: try again in {wait} s.", 429)
     lifetime = timedelta(minutes=state.settings.console_session_minutes)
@@ -89,6 +93,7 @@ async def sign_in(request: Request, state: StateDep) -> Response:
             secret = sessions.sign_in(session, form.get("token"), state.admin_token_hash, lifetime)
             session.commit()
     except Unauthenticated:
+        state.auth_failures.retry_after(address)
         return _sign_in_again(
             request, "That token is not valid: it is unknown, expired or revoked.", 401
         )

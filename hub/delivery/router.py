@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 from hub.delivery import service
 from hub.deps import (
     AdminDep,
-    AfterDep,
     HotlineDep,
     LimitDep,
     ReadSession,
+    SeqAfterDep,
     StateDep,
     WriteSession,
 )
@@ -27,7 +27,7 @@ EventPath = Annotated[str, Path(max_length=40)]
 
 @router.get("/v1/events", response_model=Page[EventOut], tags=["events"])
 def pull(
-    who: HotlineDep, state: StateDep, session: ReadSession, limit: LimitDep, after: AfterDep
+    who: HotlineDep, state: StateDep, session: ReadSession, limit: LimitDep, after: SeqAfterDep
 ) -> dict:
     """The caller's events in hub order, each signed as it is served (as a push would be).
 
@@ -52,7 +52,7 @@ def deliveries(
     who: AdminDep,
     session: ReadSession,
     limit: LimitDep,
-    after: AfterDep,
+    after: SeqAfterDep,
     state: Annotated[DeliveryState, Query()] = "dead",
 ) -> dict:
     """Pushes by state, oldest first: `dead` lists events that could not be pushed."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import ada_url
 
 from hub.geo.resolver import StaticHosts
-from hub.reports.urls import IPAddress, is_public_ip
+from hub.reports.urls import MAX_URL_LENGTH, IPAddress, is_public_ip
 from hub.settings import Settings
 
 Resolve = Callable[[str], Sequence[IPAddress]]
@@ -116,4 +116,6 @@ class WebhookTargets:
             raise UnsafeTarget("host must resolve to public addresses only")
         address = next((a for a in addresses if a.version == 4), addresses[0])
         url_without_fragment = parts["href"].partition("#")[0]
+        if len(url_without_fragment) > MAX_URL_LENGTH:  # escapes grow it; the column holds 2048
+            raise UnsafeTarget(f"is longer than {MAX_URL_LENGTH} characters once normalised")
         return Target(url_without_fragment, scheme.rstrip(":"), host, port, address)

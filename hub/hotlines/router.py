@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 from sqlalchemy.orm import Session
 
+from hub import paths  # noqa: F401  (registers the path segment rules used below)
 from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
 from hub.errors import Invalid, field_error
 from hub.geo.cdn import Provider
@@ -117,7 +118,7 @@ def delete_cdn_route(provider: ProviderPath, who: AdminDep, session: WriteSessio
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/v1/routes/{country}", response_model=RouteOut)
+@router.put("/v1/routes/{country:country}", response_model=RouteOut)
 def set_route(
     country: CountryPath, body: RouteIn, who: AdminDep, session: WriteSession
 ) -> RouteOut:
@@ -129,7 +130,7 @@ def set_route(
     return out
 
 
-@router.delete("/v1/routes/{country}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/v1/routes/{country:country}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_route(country: CountryPath, who: AdminDep, session: WriteSession) -> Response:
     routes.delete_route(session, country, who.subject)
     session.commit()

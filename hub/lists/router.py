@@ -6,6 +6,7 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from hub import paths  # noqa: F401  (registers the path segment rules used below)
 from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
 from hub.errors import UnsupportedMediaType
 from hub.lists import service
@@ -15,7 +16,7 @@ from schemas.lists import CSV, NDJSON, ListIn, ListOut, PartOut, RetractIn, Retr
 
 router = APIRouter(tags=["lists"])
 ListPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{1,39}$")]
-VersionPath = Annotated[int, Path(ge=1)]
+VersionPath = Annotated[int, Path(ge=1, le=service.MAX_NUMBER)]
 # A part is spooled to disk past this size, so no body is ever held in memory whole.
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
@@ -53,7 +54,7 @@ def open_version(
     return service.version_out(version)
 
 
-@router.get("/v1/lists/{list_id}/versions/{version}", response_model=VersionOut)
+@router.get("/v1/lists/{list_id}/versions/{version:version}", response_model=VersionOut)
 def get_version(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: ReadSession
 ) -> VersionOut:
@@ -62,7 +63,7 @@ def get_version(
 
 
 @router.post(
-    "/v1/lists/{list_id}/versions/{version}/entries",
+    "/v1/lists/{list_id}/versions/{version:version}/entries",
     status_code=status.HTTP_201_CREATED,
     response_model=PartOut,
     openapi_extra={
@@ -82,8 +83,8 @@ async def import_part(
     who: AdminDep,
     state: StateDep,
     response: Response,
-    part: Annotated[int, Query(ge=1)] = 1,
-    first_line: Annotated[int, Query(ge=1)] = 1,
+    part: Annotated[int, Query(ge=1, le=service.MAX_NUMBER)] = 1,
+    first_line: Annotated[int, Query(ge=1, le=service.MAX_NUMBER)] = 1,
 ) -> PartOut:
     """One part of an import as NDJSON or CSV lines (docs/lists.md): taken whole or not at
     all; a part number already taken answers 200 with what it took, and changes nothing."""
@@ -109,7 +110,7 @@ async def import_part(
     return out
 
 
-@router.post("/v1/lists/{list_id}/versions/{version}:publish", response_model=VersionOut)
+@router.post("/v1/lists/{list_id}/versions/{version:version}:publish", response_model=VersionOut)
 def publish(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
 ) -> VersionOut:
@@ -119,7 +120,7 @@ def publish(
     return service.version_out(published)
 
 
-@router.post("/v1/lists/{list_id}/versions/{version}:retract", response_model=VersionOut)
+@router.post("/v1/lists/{list_id}/versions/{version:version}:retract", response_model=VersionOut)
 def retract_version(
     list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
 ) -> VersionOut:

@@ -23,6 +23,8 @@ MAX_PROBLEMS = 100
 SQLITE_BATCH = 5000
 SQLITE_CACHE_KIB = 64 * 1024
 ENTRY_COLUMNS = ("list_id", "version", "alg", "value", "quality", "category")
+# Versions, parts and line numbers are 32-bit columns (on PostgreSQL `integer`).
+MAX_NUMBER = 2**31 - 1
 
 
 def create(session: Session, body: ListIn, actor: str) -> HashList:
@@ -150,6 +152,10 @@ def import_part(
                 detail=f"{bad} line(s) are not valid entries; nothing of this part was taken",
             )
         last_line = max(counter.last_line, first_line - 1)
+        if last_line > MAX_NUMBER:
+            raise Invalid(
+                [field_error(["query", "first_line"], f"lines past {MAX_NUMBER} are not counted")]
+            )
         session.execute(
             update(ListPart)
             .where(ListPart.list_id == list_id, ListPart.version == number, ListPart.part == part)

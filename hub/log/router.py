@@ -75,7 +75,7 @@ def get_inclusion_proof(
     who: AuditorOrHotline,
     session: ReadSession,
     state: StateDep,
-    tree_size: TreeSize,
+    tree_size: Annotated[int, Query(ge=1, le=2**63 - 1)],  # index < tree_size
     index: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     leaf_hash: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
@@ -86,7 +86,11 @@ def get_inclusion_proof(
 
 @router.get("/v1/log/proof/consistency", response_model=ConsistencyProof)
 def get_consistency_proof(
-    who: AuditorOrHotline, session: ReadSession, state: StateDep, first: TreeSize, second: TreeSize
+    who: AuditorOrHotline,
+    session: ReadSession,
+    state: StateDep,
+    first: Annotated[int, Query(ge=1, le=2**63 - 1)],  # every tree extends the empty one
+    second: TreeSize,
 ) -> dict[str, Any]:
     """RFC 9162 consistency proof from tree size `first` (at least 1) to `second`."""
     _reach(state, session, second)

@@ -13,6 +13,9 @@ from hub.errors import Invalid, NotFound, field_error
 from hub.log import merkle, storage
 
 MAX_ENTRIES = 1000
+# The largest index a database integer holds; sizes past the log are refused before any
+# query, since their Merkle node keys would not fit one (a 500 otherwise).
+MAX_INDEX = 2**63 - 1
 
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -33,7 +36,7 @@ def _beyond_log(session: Session, name: str, tree_size: int) -> Invalid:
 def entries(session: Session, start: int, end: int | None) -> dict[str, Any]:
     """The leaves ``[start, end)`` that exist (``end`` defaults to ``start + 1000``)."""
     if end is None:
-        end = start + MAX_ENTRIES
+        end = min(start + MAX_ENTRIES, MAX_INDEX)
     if start > end:
         raise _bad("end", f"must not be below start ({start})")
     if end - start > MAX_ENTRIES:
@@ -89,6 +92,8 @@ def inclusion(
     assert index is not None
     if index >= tree_size:
         raise _bad("index", f"must be below tree_size ({tree_size})")
+    if tree_size > storage.size(session):
+        raise _beyond_log(session, "tree_size", tree_size)
     try:
         leaf_hash_at, proof = storage.inclusion_proof(session, index, tree_size)
     except storage.BeyondLog:
@@ -107,6 +112,8 @@ def consistency(session: Session, first: int, second: int) -> dict[str, Any]:
         raise _bad("first", "must be at least 1: every tree extends the empty one")
     if first > second:
         raise _bad("second", f"must not be below first ({first})")
+    if second > storage.size(session):
+        raise _beyond_log(session, "second", second)
     try:
         proof = storage.consistency_proof(session, first, second)
     except storage.BeyondLog:

@@ -102,6 +102,10 @@ def normalise_url(raw: str) -> NormalisedUrl:
     port = f":{parts['port']}" if parts["port"] else ""
     path = _PERCENT_ESCAPE.sub(_normalise_escape, parts["pathname"])
     url = f"{parts['protocol']}//{parts['hostname']}{port}{path}{question_mark}{query}"
+    # Percent-encoding and punycode can make the key longer than what was sent; a key
+    # past the limit would be refused when normalised again (it must be stable).
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidUrl(f"URL is longer than {MAX_URL_LENGTH} characters once normalised")
     return NormalisedUrl(url=url, host=host, host_ip=host_ip)
 
 

@@ -66,3 +66,27 @@ def test_the_pushed_events_are_described_as_webhooks(document: dict[str, Any]) -
     body = push["requestBody"]["content"]["application/json"]["schema"]
     reference = body["properties"]["data"]["$ref"].rsplit("/", 1)[1]
     assert reference in document["components"]["schemas"]
+
+
+def test_the_document_states_the_query_rules_the_hub_enforces(
+    api: Hub, document: dict[str, Any]
+) -> None:
+    """So that a schema-driven client (or schemathesis) never sends what must be a 422."""
+
+    def query(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+
+    assert query("/v1/log/proof/consistency")["first"]["schema"]["minimum"] == 1
+    assert query("/v1/log/proof/inclusion")["query"]["schema"]["required"] == ["tree_size"]
+    entries = query("/v1/log/entries")["query"]
+    assert entries["style"] == "form" and entries["explode"] is True
+    without_start = {"required": ["start"], "not": {"required": ["digest"]}}
+    assert without_start in entries["schema"]["oneOf"]
+    cursor = query("/v1/hotlines")["after"]["schema"]["anyOf"][0]
+    assert cursor["minLength"] == 1
+    assert query("/v1/events")["after"]["schema"]["anyOf"][0]["pattern"] == "^[0-9]+$"
+    # …and the wire is what it says: `?end=` alone and `?after=` empty are refused.
+    admin = api.admin
+    assert admin.get("/v1/log/entries", params={"end": 3}).status_code == 422
+    assert admin.get("/v1/hotlines", params={"after": ""}).status_code == 422
+    assert admin.get("/v1/log/entries", params={"start": 0}).status_code == 200

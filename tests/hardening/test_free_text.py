@@ -4,11 +4,13 @@ Each test names one field: hosting_ip, public keys, webhook URLs, the reporter's
 """
 
 import base64
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.conftest import Hub, report
+from hub.settings import Settings
+from tests.conftest import Hub, ServerThread, report
 
 ZERO_KEY = base64.b64encode(bytes(32)).decode()  # 43 'A' and '='
 
@@ -72,6 +74,27 @@ def test_a_webhook_url_is_stored_as_whatwg_serialises_it(api: Hub) -> None:
     assert changed.json()["webhook_url"] == "http://files.example.net/b"
 
 
+def test_a_backslash_cannot_smuggle_a_private_host_into_a_webhook_url(
+    settings_for: Callable[..., Settings],
+) -> None:
+    # WHATWG reads `\` as `/` in https URLs: the host is files.example.net (public), and
+    # `@127.0.0.1` is part of the path, stored so that no other parser reads it otherwise.
+    with ServerThread(settings_for(allow_private_webhooks=False)) as server:
+        api = Hub(server.url)
+        answer = api.admin.post(
+            "/v1/hotlines",
+            json={
+                "id": "FR-PHAROS",
+                "name": "P",
+                "countries": ["FR"],
+                "webhook_url": "https://files.example.net\\@127.0.0.1/",
+            },
+        )
+        api.close()
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["webhook_url"] == "https://files.example.net/@127.0.0.1/"
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:0/hook", "https://files.example.net:0/"])
 def test_a_webhook_url_on_port_0_is_refused(api: Hub, url: str) -> None:
     answer = api.admin.post(
@@ -95,3 +118,17 @@ def test_the_reporters_reference_never_reaches_the_receiving_hotline(
     events = meldpunt.get("/v1/events")
     for seen in (referral, inbox, events):
         assert reference not in seen.text
+
+
+def test_a_webhook_url_that_grows_past_2048_characters_once_normalised_is_refused(
+    api: Hub,
+) -> None:
+    # 1,100 characters as sent; each é becomes %C3%A9 in WHATWG's serialisation.
+    sent = "http://files.example.net/" + "é" * 1075
+    answer = api.admin.post(
+        "/v1/hotlines",
+        json={"id": "FR-PHAROS", "name": "P", "countries": ["FR"], "webhook_url": sent},
+    )
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["loc"] == ["body", "webhook_url"] and "once normalised" in error["msg"]

@@ -238,3 +238,41 @@ def test_statistics_count_new_and_known_content(api: Hub) -> None:
     content = api.admin.get("/v1/stats").json()["content"]
 
     assert content == {"new": 1, "known": 1, "on_lists": 1}
+
+
+def test_part_line_and_version_numbers_past_a_database_integer_are_422(api: Hub) -> None:
+    """Found by schemathesis: these were 500s (integer overflow, on PostgreSQL from 2**31)."""
+    version = new_list(api)
+    entries = f"/v1/lists/iwf-hashes/versions/{version}/entries"
+    header = b"alg,value,quality,category\n"
+    line = f"md5,{secrets.token_hex(16)},,\n".encode()
+    for params, content, field in (
+        ({"part": 2**31}, header, "part"),
+        ({"part": 1, "first_line": 2**31}, header, "first_line"),
+        ({"part": 2, "first_line": 2**31 - 1}, header + line + line, "first_line"),
+    ):
+        answer = api.admin.post(entries, params=params, content=content, headers=CSV)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["loc"] == ["query", field]
+    for path in (f"versions/{2**31}", f"versions/{2**63 - 2}:publish"):
+        answer = api.admin.request(
+            "GET" if ":" not in path else "POST", f"/v1/lists/iwf-hashes/{path}"
+        )
+        assert answer.status_code == 422 and answer.json()["errors"][0]["loc"] == [
+            "path",
+            "version",
+        ]
+    # The last line that fits is taken.
+    fits = api.admin.post(
+        entries, params={"part": 3, "first_line": 2**31 - 1}, content=header + line, headers=CSV
+    )
+    assert fits.status_code == 201, fits.text
+
+
+def test_a_retraction_of_10000_values_fits_its_body_limit(api: Hub) -> None:
+    values = [secrets.token_hex(32) for _ in range(10000)]
+    import_entries(api, "iwf-hashes", [{"alg": "sha256", "value": v} for v in values[:2]])
+    entries = [{"alg": "sha256", "value": v} for v in values]  # about 880 KB of JSON
+    retracted = api.admin.post("/v1/lists/iwf-hashes/retractions", json={"entries": entries})
+    assert retracted.status_code == 200, retracted.text
+    assert retracted.json() == {"list": "iwf-hashes", "retracted": 2}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-METRICS_TOKEN = "metrics-" + "m" * 40
+METRICS_TOKEN = "metrics-Vb7Lq2Xw9Ks4Nd8Hr3Tf6Jy1Pc5Gm0Za"
 
 
 def scrape(url: str, token: str | None = METRICS_TOKEN) -> dict[tuple[str, tuple], float]:
