@@ -277,10 +277,10 @@ class IndexMatcher:
     only waits when more than MAX_SCAN_ROWS rows are unindexed (a first load).
     """
 
-    def __init__(self, initial_capacity: int = 1024, tail_rows: int = TAIL_ROWS) -> None:
+    def __init__(self, initial_capacity: int = 1024, tail_rows: int | None = None) -> None:
         self._lock = threading.Lock()
         self._built = threading.Condition(self._lock)
-        self._tail_rows = tail_rows
+        self._tail_rows = TAIL_ROWS if tail_rows is None else tail_rows
         self._hashes = np.zeros((max(1, initial_capacity), PDQ_BYTES), dtype=np.uint8)
         # Fixed-width bytes: a content id costs its length, not a Python object (~80 B).
         self._content_ids = np.zeros(max(1, initial_capacity), dtype="S32")
@@ -393,7 +393,7 @@ class IndexMatcher:
 
     @classmethod
     def from_state(
-        cls, state: MatcherState, spare: int = TAIL_ROWS, tail_rows: int = TAIL_ROWS
+        cls, state: MatcherState, spare: int = TAIL_ROWS, tail_rows: int | None = None
     ) -> "IndexMatcher":
         """A matcher holding a state's rows and indexes; the rows are copied (room for
         `spare` more), the index arrays used as they are (a memory map, say)."""
