@@ -358,8 +358,11 @@ class IndexMatcher:
             while True:
                 with self._lock:
                     hashes, count, base = self._hashes, self._count, self._base
-                    if count - self.indexed < self._tail_rows:
-                        break
+                    if self._deferred or count - self.indexed < self._tail_rows:
+                        # Decided under the lock, so a later add starts the next builder.
+                        self._building = False
+                        self._built.notify_all()
+                        return
                 if (count - base.size) * DELTA_SHARE > base.size:
                     new_base, new_delta = ChunkIndex.build(hashes[:count], 0), None
                 else:
@@ -373,10 +376,12 @@ class IndexMatcher:
                     self.builds += 1
                     self._built.notify_all()
                 for listener in list(self.on_built):
-                    listener()
+                    try:
+                        listener()
+                    except Exception:
+                        logger.exception("after a PDQ index build")
         except Exception:
             logger.exception("PDQ index build failed; unindexed hashes are scanned")
-        finally:
             with self._lock:
                 self._building = False
                 self._built.notify_all()
