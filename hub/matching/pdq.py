@@ -38,7 +38,7 @@ MAX_SCAN_ROWS = 262_144
 _CHUNK_ROWS = 16_384
 # Probes and candidates handled per step of a batch: bounds the temporaries (~50 MB).
 _PROBES_PER_STEP = 1 << 20
-_CANDIDATES_PER_STEP = 1 << 20
+_CANDIDATES_PER_STEP = 1 << 18
 _ROW_BITS = 40
 _NONE = np.iinfo(np.int64).max
 
@@ -242,10 +242,13 @@ class ChunkIndex:
             last = max(probe + 1, int(np.searchsorted(ends, done + _CANDIDATES_PER_STEP, "right")))
             step_lengths = lengths[probe:last]
             count = int(ends[last - 1]) - done
-            positions = np.arange(count, dtype=np.int64) + np.repeat(
+            positions = np.repeat(
                 begin[probe:last] - (ends[probe:last] - step_lengths - done), step_lengths
             )
-            rows = self.order.ravel()[positions].astype(np.int64) + self.first
+            positions += np.arange(count, dtype=np.int64)
+            rows = np.take(self.order.ravel(), positions)
+            if self.first:
+                rows += np.int32(self.first)
             who = np.repeat(owners[probe:last], step_lengths)
             # take() on 32-byte records gathers ~5x faster than 2-D fancy indexing.
             found = np.take(records, rows).view(np.uint64).reshape(-1, 4)
@@ -253,7 +256,7 @@ class ChunkIndex:
             distances = _popcount(found ^ wanted)
             near = distances <= max_distance
             if near.any():
-                keys = (distances[near].astype(np.int64) << _ROW_BITS) | rows[near]
+                keys = (distances[near].astype(np.int64) << _ROW_BITS) | rows[near].astype(np.int64)
                 np.minimum.at(best, who[near], keys)
             done, probe = int(ends[last - 1]), last
 
