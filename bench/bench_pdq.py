@@ -70,9 +70,10 @@ def timed(call, items) -> tuple[list, list[float]]:  # type: ignore[no-untyped-d
 
 
 def held_mb(matcher: IndexMatcher) -> float:
-    index = matcher._index
-    arrays = (matcher._hashes, matcher._content_ids, index.order, index.starts)
-    return sum(a.nbytes for a in arrays) / 2**20
+    state = matcher.state()
+    arrays = (state.hashes, state.content_ids, *(i.order for i in (state.base, state.delta)))
+    tables = (state.base.starts, state.delta.starts)
+    return sum(a.nbytes for a in (*arrays, *tables)) / 2**20
 
 
 def bench(n: int, shape: str, rng: np.random.Generator) -> None:
@@ -85,6 +86,7 @@ def bench(n: int, shape: str, rng: np.random.Generator) -> None:
     matcher = IndexMatcher(initial_capacity=n)
     start = time.perf_counter()
     matcher.add_many(ids, stored)
+    matcher.wait_for_builds()
     build = time.perf_counter() - start
     print(f"  IndexMatcher build {build:6.1f} s, holds {held_mb(matcher):7.0f} MB")
     found, single = timed(lambda q: matcher.nearest(q, THRESHOLD), queries)

@@ -1,10 +1,13 @@
-"""Start-up of the PDQ index from a PostgreSQL database holding N known PDQ hashes: the
-bulk read (COPY of fixed-width lines) plus the index build, and the process's memory,
-against reading the same rows as SQLAlchemy rows and adding them one by one (the old way).
+"""Start-up of the contents' PDQ index from a PostgreSQL database holding N known PDQ
+hashes, until it answers from an index (no scan of unindexed rows), and the process's
+memory: from its snapshot file (hub/matching/snapshot.py) against the bulk path without
+one (COPY of fixed-width lines decoded in numpy, then a build), and optionally against
+reading the same rows as SQLAlchemy rows and adding them one by one (the first way).
 
-    .venv/bin/python -m bench.bench_pdq_startup [--n 1000000] [--baseline-n 1000000]
+    .venv/bin/python -m bench.bench_pdq_startup [--n 1000000] [--baseline-n 0]
 
-Each measurement runs in a fresh child process, so its RSS is its own.
+Each measurement runs in a fresh child process, so its RSS is its own. The bulk start
+writes the snapshot (timed apart), the snapshot start reads it.
 """
 
 import argparse
@@ -12,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,19 +47,33 @@ def fill_known_pdq(database_url: str, n: int, seed: int = 1) -> None:
         connection.commit()
 
 
-def child(database_url: str, way: str) -> None:
+def child(database_url: str, way: str, folder: str) -> None:
     from sqlalchemy import select
 
+    from hub.matching import snapshot
     from hub.matching.models import PdqHash
     from hub.matching.pdq import IndexMatcher
-    from hub.matching.service import PdqIndex
+    from hub.matching.startup import SnapshotPdqIndex
 
     database = Database(Settings(database_url=database_url))
+    path = snapshot.path_for(Path(folder), "contents", database_url)
     start = time.perf_counter()
-    if way == "bulk":
-        index = PdqIndex(database)
+    saved = None
+    if way in ("bulk", "snapshot"):
+        index = SnapshotPdqIndex(database, path)
+        if way == "bulk":
+            path.unlink(missing_ok=True)
+            index.matcher.on_built.clear()  # the snapshot is written (and timed) below
         index.catch_up()
+        index.matcher.wait_for_builds()
         count = len(index.matcher)
+        restored = isinstance(index.matcher.state().base.order, np.memmap)
+        if way == "bulk":
+            elapsed = time.perf_counter() - start
+            begun = time.perf_counter()
+            index._after_build()
+            saved = time.perf_counter() - begun
+        assert restored == (way == "snapshot"), "the snapshot was not used as expected"
     else:
         matcher = IndexMatcher()
         with database.session(write=False) as session:
@@ -65,7 +83,8 @@ def child(database_url: str, way: str) -> None:
             for _seq, content_id, value in rows:
                 matcher.add(content_id, bytes.fromhex(value))
         count = len(matcher)
-    elapsed = time.perf_counter() - start
+    if saved is None:
+        elapsed = time.perf_counter() - start
     lines = Path("/proc/self/status").read_text().splitlines()
     status = dict(line.split(":", 1) for line in lines if ":" in line)
     print(
@@ -73,6 +92,7 @@ def child(database_url: str, way: str) -> None:
             {
                 "rows": count,
                 "seconds": elapsed,
+                "saved": saved,
                 "rss": status["VmRSS"].strip(),
                 "peak": status["VmHWM"].strip(),
             }
@@ -80,9 +100,9 @@ def child(database_url: str, way: str) -> None:
     )
 
 
-def measure(database_url: str, way: str) -> dict:
+def measure(database_url: str, way: str, folder: str) -> dict:
     output = subprocess.run(
-        [sys.executable, "-m", "bench.bench_pdq_startup", "--child", database_url, way],
+        [sys.executable, "-m", "bench.bench_pdq_startup", "--child", database_url, way, folder],
         capture_output=True, text=True, check=True, env={**os.environ},
     ).stdout  # fmt: skip
     return json.loads(output)
@@ -91,25 +111,38 @@ def measure(database_url: str, way: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--baseline-n", type=int, default=1_000_000)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-n", type=int, default=0)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return
-    for n, ways in ((args.n, ("bulk",)), (args.baseline_n, ("rows",))):
+    labels = {
+        "bulk": "bulk COPY + index build",
+        "snapshot": "snapshot file + catch-up",
+        "rows": "SQLAlchemy rows, one add each",
+    }
+    for n, ways in ((args.n, ("bulk", "snapshot")), (args.baseline_n, ("rows",))):
         if not n:
             continue
-        with fresh_database("postgres") as url:
+        with fresh_database("postgres") as url, tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
             fill_known_pdq(url, n)
+            print(f"{n:>11,} hashes written in {time.perf_counter() - started:.0f} s")
+            seconds = {}
             for way in ways:
-                result = measure(url, way)
-                label = (
-                    "bulk COPY + index build" if way == "bulk" else "SQLAlchemy rows, one add each"
+                result = measure(url, way, folder)
+                seconds[way] = result["seconds"]
+                saved = (
+                    f"  (then wrote its snapshot in {result['saved']:.1f} s)"
+                    if result["saved"]
+                    else ""
                 )
                 print(
-                    f"{n:>11,} hashes  {label:32}  {result['seconds']:6.1f} s  RSS {result['rss']:>12}  peak {result['peak']:>12}"
+                    f"{n:>11,} hashes  {labels[way]:30}  {result['seconds']:6.1f} s  RSS {result['rss']:>12}  peak {result['peak']:>12}{saved}"
                 )
+            if "snapshot" in seconds:
+                print(f"  snapshot start is x{seconds['bulk'] / seconds['snapshot']:.1f} faster")
 
 
 if __name__ == "__main__":

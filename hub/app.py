@@ -26,6 +26,7 @@ from hub.limits import BodyLimits
 from hub.lists.router import router as lists_router
 from hub.log import sequencer
 from hub.log.router import router as log_router
+from hub.matching.startup import load_at_start
 from hub.metrics.health import router as health_router
 from hub.metrics.middleware import RequestMetrics
 from hub.metrics.router import flush_counts, serve_metrics_address
@@ -47,7 +48,12 @@ BackgroundJob = Callable[[HubState, threading.Event], None]
 
 
 def background_jobs(state: HubState) -> list[BackgroundJob]:
-    jobs: list[BackgroundJob] = [sequencer.run, flush_counts, serve_metrics_address]
+    jobs: list[BackgroundJob] = [
+        sequencer.run,
+        flush_counts,
+        serve_metrics_address,
+        load_at_start,
+    ]
     if state.settings.retention_days is not None:
         jobs.append(purge_periodically)
     if state.settings.runs_inprocess_worker:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./hub.db"
     admin_token: SecretStr | None = None
     signing_key: Path | None = None
+    # Files the hub can rebuild from the database: PDQ index snapshots (docs/operations.md).
+    data_dir: Path | None = None
     geoip_db: Path | None = None
     asn_db: Path | None = None  # GeoLite2-ASN or DB-IP ASN .mmdb (docs/cdn.md)
     cdn_ranges: Path | None = None  # replaces the shipped CDN ranges (docs/cdn.md)
@@ -101,6 +103,15 @@ class Settings(BaseSettings):
         if self.sqlite_path is not None:
             return self.sqlite_path.parent / "hub-signing-key.pem"
         return Path("hub-signing-key.pem").resolve()
+
+    @cached_property
+    def data_path(self) -> Path | None:
+        """HUB_DATA_DIR, else `hub-data` beside the SQLite file; None: no snapshots."""
+        if self.data_dir is not None:
+            return self.data_dir
+        if self.sqlite_path is not None:
+            return self.sqlite_path.parent / "hub-data"
+        return None
 
     @property
     def runs_inprocess_worker(self) -> bool:

@@ -12,7 +12,9 @@ from hub.delivery.targets import WebhookTargets
 from hub.geo.cdn import open_hosting_networks
 from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
-from hub.matching.service import PdqIndex
+from hub.lists.lookup import ListPdqIndex
+from hub.matching import snapshot
+from hub.matching.startup import SnapshotPdqIndex
 from hub.metrics.counters import Tally
 from hub.ratelimit import RateLimiter
 from hub.reports.groupcommit import GroupCommit
@@ -46,12 +48,18 @@ def build_state(settings: Settings) -> HubState:
     static_hosts = StaticHosts.from_file(settings.static_hosts) if settings.static_hosts else None
     countries: CountryLookup = open_country_db(settings.geoip_db)
     database = Database(settings)
+    folder, url = settings.data_path, settings.database_url
     intake = Intake(
         resolver=HostResolver(static_hosts, timeout=settings.dns_timeout),
         countries=countries,
-        pdq_index=PdqIndex(database),
+        pdq_index=SnapshotPdqIndex(
+            database, snapshot.path_for(folder, "contents", url) if folder else None
+        ),
         pdq_threshold=settings.pdq_threshold,
         networks=open_hosting_networks(settings.asn_db, settings.cdn_ranges),
+        list_index=ListPdqIndex(
+            database, snapshot.path_for(folder, "lists", url) if folder else None
+        ),
     )
     keyring = KeyRing(settings.signing_key_path)
     # Events are signed inside whatever session writes them: the ring rides on the engine.

@@ -53,26 +53,41 @@ def decode(text: bytes) -> PdqRows:
     seqs = (lines[:, :SEQ_DIGITS].astype(np.int64) - ord("0")) @ _POWERS
     ids = lines[:, SEQ_DIGITS : SEQ_DIGITS + ID_WIDTH].copy()
     ids[ids == ord(" ")] = 0  # padding; a content id has no spaces
-    nibbles = _NIBBLES[lines[:, SEQ_DIGITS + ID_WIDTH : LINE - 1]]
-    hashes = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
-    return PdqRows(seqs, ids.view(f"S{ID_WIDTH}").ravel(), hashes)
+    return PdqRows(
+        seqs, ids.view(f"S{ID_WIDTH}").ravel(), from_hex(lines[:, SEQ_DIGITS + ID_WIDTH : LINE - 1])
+    )
+
+
+def from_hex(digits: np.ndarray) -> np.ndarray:
+    """(n, 64) ASCII lowercase hex digits as (n, 32) uint8 hashes."""
+    nibbles = _NIBBLES[digits]
+    return (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
 
 
 def _lines(session: Session, after: int) -> Iterator[bytes]:
+    yield from fixed_lines(session, LINE, _POSTGRES_COPY, _SQLITE_SELECT, (after,))
+
+
+def fixed_lines(
+    session: Session, line: int, postgres_copy: str, sqlite_select: str, params: tuple[object, ...]
+) -> Iterator[bytes]:
+    """The text of fixed-width lines of `line` bytes each (newline included), whole lines
+    only, in steps of about ROWS_PER_STEP: a COPY ... TO STDOUT on PostgreSQL, a SELECT of
+    one text column (each value ending in a newline) on SQLite."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         pending = bytearray()
-        with cursor.copy(_POSTGRES_COPY, (after,)) as copy:
+        with cursor.copy(postgres_copy, params) as copy:
             for block in copy:
                 pending += block
-                whole = len(pending) // LINE * LINE
-                if whole >= ROWS_PER_STEP * LINE:
+                whole = len(pending) // line * line
+                if whole >= ROWS_PER_STEP * line:
                     yield bytes(pending[:whole])
                     del pending[:whole]
         if pending:
             yield bytes(pending)
         return
-    result = connection.exec_driver_sql(_SQLITE_SELECT, (after,))
+    result = connection.exec_driver_sql(sqlite_select, params)
     while rows := result.fetchmany(ROWS_PER_STEP):
-        yield "".join(line for (line,) in rows).encode("ascii")
+        yield "".join(text for (text,) in rows).encode("ascii")

@@ -1,6 +1,7 @@
-"""The examples of README.md, docs/sdk.md and docs/cli.md run, in order, against a hub
-started with the defaults of `make run` (embedded GeoIP, no hosts map, DNS never needed),
-with the placeholder address replaced: documentation that drifts from the code fails here."""
+"""The examples of README.md, docs/sdk.md, docs/cli.md, docs/log.md, docs/status.md,
+docs/stats.md and docs/delivery.md run, in order, against a hub started with the defaults
+of `make run` (embedded GeoIP, no hosts map, DNS never needed), with the placeholder
+address replaced: documentation that drifts from the code fails here."""
 
 import json
 import os
@@ -30,9 +31,8 @@ def blocks(name: str) -> list[tuple[str, str, str]]:
     return [(m["marker"] or "", m["lang"], m["body"]) for m in BLOCK.finditer(text)]
 
 
-def run_readme_steps(hub: ServerThread, settings: Settings, tmp_path: Path) -> str:
-    """The README's curl block in bash, as a newcomer pastes it into a second terminal."""
-    [script] = [body for _, lang, body in blocks("README.md") if "curl" in body]
+def run_shell(script: str, hub: ServerThread, settings: Settings) -> str:
+    """A shell block in bash, as a newcomer pastes it into a second terminal beside the hub."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env.update(
         PORT=str(hub.port),
@@ -52,6 +52,35 @@ def run_readme_steps(hub: ServerThread, settings: Settings, tmp_path: Path) -> s
     return done.stdout
 
 
+def run_readme_steps(hub: ServerThread, settings: Settings) -> str:
+    """The README's curl block."""
+    [script] = [body for _, lang, body in blocks("README.md") if "curl" in body]
+    return run_shell(script, hub, settings)
+
+
+def hotline_tokens(hub: ServerThread, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    """The tokens the docs' examples read from the environment, for the README's hotlines."""
+    api = Hub(hub.url)
+    monkeypatch.setenv("IWF_TOKEN", api.token("hotline", "GB-IWF"))
+    monkeypatch.setenv("MELDPUNT_TOKEN", api.token("hotline", "NL-MELDPUNT"))
+    monkeypatch.setenv("HUB_ADMIN_TOKEN", ADMIN_TOKEN)
+    monkeypatch.setenv("HUB_AUDITOR_TOKEN", api.token("auditor", "court-of-audit"))
+    return api
+
+
+def run_python_blocks(name: str, hub: ServerThread) -> tuple[dict[str, Any], int]:
+    """Every python block of a document (but `norun` ones) in one namespace, in order."""
+    namespace: dict[str, Any] = {"__name__": f"docs_{name.removesuffix('.md')}"}
+    ran = 0
+    for marker, lang, body in blocks(name):
+        if lang != "python" or marker == "norun":
+            continue
+        code = compile(body.replace(PLACEHOLDER, hub.url), f"docs/{name} block {ran + 1}", "exec")
+        exec(code, namespace)
+        ran += 1
+    return namespace, ran
+
+
 def json_documents(text: str) -> list[Any]:
     """The JSON answers curl printed one after another (curl -s adds no newline)."""
     decoder, found, position = json.JSONDecoder(), [], 0
@@ -67,7 +96,7 @@ def test_readme_steps_then_sdk_examples_run_on_a_default_hub(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    printed = run_readme_steps(default_hub, default_settings, tmp_path)
+    printed = run_readme_steps(default_hub, default_settings)
     answers = json_documents(printed)
     routed = next(a for a in answers if a.get("reference") == "IWF-2026-000001")
     assert routed["routing"]["to"] == "NL-MELDPUNT"
@@ -76,27 +105,49 @@ def test_readme_steps_then_sdk_examples_run_on_a_default_hub(
     reports = answers[-1]["items"]
     assert reports[0]["case"]["status"] == "accepted"  # what GB-IWF sees of its case
 
-    api = Hub(default_hub.url)
-    hub = default_hub
-    monkeypatch.setenv("IWF_TOKEN", api.token("hotline", "GB-IWF"))
-    monkeypatch.setenv("MELDPUNT_TOKEN", api.token("hotline", "NL-MELDPUNT"))
-    monkeypatch.setenv("HUB_ADMIN_TOKEN", ADMIN_TOKEN)
-    monkeypatch.setenv("HUB_AUDITOR_TOKEN", api.token("auditor", "court-of-audit"))
+    api = hotline_tokens(default_hub, monkeypatch)
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, Any] = {"__name__": "docs_sdk"}
-    ran = 0
-    for marker, lang, body in blocks("sdk.md"):
-        if lang != "python" or marker == "norun":
-            continue
-        code = compile(body.replace(PLACEHOLDER, hub.url), f"docs/sdk.md block {ran + 1}", "exec")
-        exec(code, namespace)
-        ran += 1
+    namespace, ran = run_python_blocks("sdk.md", default_hub)
     assert ran >= 15
     # What the examples did is on the hub.
     assert namespace["later"].previous_size == namespace["result"].size
     assert namespace["on_push"]({}, b"{}") == 401
     assert namespace["submitted"].hosting.country == "NL"
     assert namespace["domestic"].routing.reason == "domestic"
+    api.close()
+
+
+def test_log_status_stats_and_delivery_examples_run_on_a_default_hub(
+    default_hub: ServerThread,
+    default_settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run_readme_steps(default_hub, default_settings)
+    api = hotline_tokens(default_hub, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+
+    log, ran = run_python_blocks("log.md", default_hub)
+    assert ran == 2
+    assert [item["event"]["type"] for item in log["found"]] == ["report.received", "case.opened"]
+    [rotation] = [body for _, lang, body in blocks("log.md") if lang == "sh"]
+    new_key = run_shell(rotation, default_hub, default_settings).split()[-1]
+    keys = api.admin.get("/v1/keys").json()["keys"]
+    assert [k["note_verifier_key"] for k in keys] == [new_key, log["VKEY"]]
+
+    status, ran = run_python_blocks("status.md", default_hub)
+    assert ran == 2
+    assert status["referral"]["hosting"]["country"] == "NL"
+    assert status["case"]["status"] == "removed"
+
+    stats, ran = run_python_blocks("stats.md", default_hub)
+    [documented] = [json.loads(body) for _, lang, body in blocks("stats.md") if lang == "json"]
+    assert ran == 1 and set(documented) <= set(stats["stats"].model_dump())
+    assert stats["stats"].cases.by_status["removed"] == 1
+
+    delivery, ran = run_python_blocks("delivery.md", default_hub)
+    assert ran == 2 and len(delivery["KEYS"]) == 2  # signed with the key rotated in log.md
+    assert delivery["item"]["id"].startswith("evt_")  # the feed had events, each verified
     api.close()
 
 
