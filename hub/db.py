@@ -13,7 +13,11 @@ from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.outage import OutageWatch
 from hub.settings import Settings
+
+# Seconds a new PostgreSQL connection may take: an unreachable host is an outage, not a hang.
+CONNECT_TIMEOUT = 5
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -30,8 +34,15 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Pre-ping: a pooled connection the server dropped (restart, pg_terminate_backend) is
+    # replaced at checkout; one that dies under a statement is invalidated by SQLAlchemy.
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT},
     )
 
 
@@ -60,6 +71,9 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
+        self.outage = OutageWatch()
+        # A new connection made is the database back: the watch logs the end of an outage.
+        event.listen(self.engine, "connect", lambda *_args: self.outage.recovered())
         writer = self.engine.execution_options(hub_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)

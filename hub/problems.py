@@ -16,9 +16,13 @@ from hub.errors import (
     Invalid,
     MalformedBody,
     TooLarge,
+    Unavailable,
 )
+from hub.outage import is_outage
 
 MEDIA_TYPE = "application/problem+json"
+# Seconds a client is asked to wait while the database is unreachable: about a restart.
+RETRY_AFTER = 2
 logger = logging.getLogger("hub.problems")
 
 
@@ -68,7 +72,23 @@ async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def unavailable() -> Unavailable:
+    return Unavailable(
+        "the hub cannot reach its database; try again shortly", retry_after=RETRY_AFTER
+    )
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """An outage is 503 with Retry-After, logged once per outage; anything else a 500."""
+    if is_outage(exc):
+        request.app.state.hub.database.outage.failed(exc)
+        return problem_response(unavailable())
+    return await on_unexpected(request, exc)
+
+
 async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    if is_outage(exc):  # one that surfaced outside a route, wrapped in something else
+        return problem_response(unavailable())
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(HubError("the hub hit an internal error; it has been logged"))
 

@@ -10,14 +10,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.delivery import schedule
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
 from hub.delivery.sender import PushResult, Signed
-from hub.delivery.service import announce_delivery
+from hub.delivery.service import announce_deliveries
 from hub.hotlines.models import Hotline
 
 MAX_ERROR_LENGTH = 200
@@ -120,56 +120,80 @@ def record(
 ) -> list[str]:
     """Writes the outcomes of pushes; returns each event's state, or "lost" without the lease.
 
-    Every event row is updated (in id order) before any referral is touched, because
-    marking a referral delivered takes the exchange lock, which must come last.
+    Locks the event rows still leased to `owner` in id order, writes every delivered one
+    with one statement and the failed ones with another, then moves the delivered
+    referrals, all in the caller's transaction (a fixed number of statements).
     """
     now = clock.utcnow()
-    states: dict[str, str] = {}
-    for claimed, result in sorted(outcomes, key=lambda outcome: outcome[0].event.id):
-        states[claimed.event.id] = _write_outcome(session, owner, claimed, result, now, rng)
-    for claimed, _result in outcomes:
-        if states[claimed.event.id] == DELIVERED:
-            announce_delivery(session, claimed.type, claimed.event.body, now)
-    return [states[claimed.event.id] for claimed, _result in outcomes]
-
-
-def _write_outcome(
-    session: Session,
-    owner: str,
-    claimed: Claimed,
-    result: PushResult,
-    now: datetime,
-    rng: random.Random | None,
-) -> str:
-    held = (
-        Event.id == claimed.event.id,
-        Event.lease_owner == owner,
-        Event.state == PENDING,
-        Event.lease_until.is_not(None),
+    ids = sorted({claimed.event.id for claimed, _ in outcomes})
+    held = set(
+        session.scalars(
+            select(Event.id)
+            .where(
+                Event.id.in_(ids),
+                Event.lease_owner == owner,
+                Event.state == PENDING,
+                Event.lease_until.is_not(None),
+            )
+            .order_by(Event.id)
+            .with_for_update()
+        )
     )
-    if result.delivered:
-        state = DELIVERED
-        values: dict[str, object] = {
-            "state": state,
-            "delivered_at": now,
-            "next_attempt_at": None,
-            "last_error": None,
-        }
-    else:
+    states: dict[str, str] = {}
+    delivered: list[Claimed] = []
+    failed: list[dict[str, object]] = []
+    for claimed, result in outcomes:
+        event_id = claimed.event.id
+        if event_id not in held or event_id in states:
+            states.setdefault(event_id, "lost")
+            continue
+        if result.delivered:
+            states[event_id] = DELIVERED
+            delivered.append(claimed)
+            continue
         next_at = schedule.next_attempt(
             claimed.attempts + 1, claimed.retry_from, now, result.retry_after, rng
         )
-        state = PENDING if next_at is not None else DEAD
-        values = {
-            "state": state,
-            "next_attempt_at": next_at,
-            "last_error": (result.error or "failed")[:MAX_ERROR_LENGTH],
-        }
-    changed = session.execute(
-        update(Event).where(*held).values(attempts=Event.attempts + 1, lease_until=None, **values),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    return state if changed else "lost"
+        states[event_id] = PENDING if next_at is not None else DEAD
+        failed.append(
+            {
+                "event_id": event_id,
+                "new_state": states[event_id],
+                "next_at": next_at,
+                "error": (result.error or "failed")[:MAX_ERROR_LENGTH],
+            }
+        )
+    if delivered:
+        session.execute(
+            update(Event)
+            .where(Event.id.in_(sorted(c.event.id for c in delivered)))
+            .values(
+                state=DELIVERED,
+                delivered_at=now,
+                next_attempt_at=None,
+                last_error=None,
+                attempts=Event.attempts + 1,
+                lease_until=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+    if failed:
+        # The table, not the entity: one Core statement run for each row's own values.
+        events = Event.__table__
+        session.execute(
+            update(events)
+            .where(events.c.id == bindparam("event_id"))
+            .values(
+                state=bindparam("new_state"),
+                next_attempt_at=bindparam("next_at"),
+                last_error=bindparam("error"),
+                attempts=events.c.attempts + 1,
+                lease_until=None,
+            ),
+            sorted(failed, key=lambda row: str(row["event_id"])),
+        )
+    announce_deliveries(session, [(c.type, c.event.body) for c in delivered], now)
+    return [states[claimed.event.id] for claimed, _ in outcomes]
 
 
 def release(session: Session, owner: str, ids: Sequence[str]) -> None:

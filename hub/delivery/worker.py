@@ -1,4 +1,5 @@
-"""The delivery worker: claims due events, pushes them concurrently, records each outcome.
+"""The delivery worker: claims due events, pushes them concurrently, records the outcomes
+in batches (hub/delivery/recorder.py), and rides out database outages without exiting.
 
 `python -m hub worker` runs `run_forever`; `serve` runs `deliver_in_process` as a job.
 """
@@ -10,17 +11,18 @@ import signal
 import socket
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
-from hub.delivery import doorbell, leases, signer
+from hub.delivery import doorbell, leases, recorder, signer
 from hub.delivery.leases import Claimed
+from hub.delivery.recorder import Recorder
 from hub.delivery.sender import PushResult, Sender, Signed
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
 from hub.metrics import heartbeat
 from hub.migrate import upgrade
+from hub.outage import Backoff, is_outage, run_through_outages
 from hub.settings import Settings
 from hub.state import HubState, build_state
 
@@ -30,8 +32,6 @@ logger = logging.getLogger("hub.delivery")
 PER_RECIPIENT = 8
 # How long a stopping worker lets pushes in flight finish before giving their leases back.
 STOP_GRACE = 5.0
-# Outcomes recorded at once: PostgreSQL overlaps their round trips; SQLite has one writer.
-RECORDERS = {"postgresql": 4}
 
 
 class Worker:
@@ -52,9 +52,7 @@ class Worker:
             max_connections=self.capacity,
         )
         self._in_flight: dict[asyncio.Task[PushResult], Claimed] = {}
-        self._recording: set[asyncio.Task[None]] = set()
-        recorders = RECORDERS.get(self.database.dialect, 1)
-        self._recorders = ThreadPoolExecutor(recorders, thread_name_prefix="hub-delivery-record")
+        self._recorder = Recorder(self.database, self.owner)
         self._wake = asyncio.Event()
 
     async def run(self, stop: threading.Event) -> None:
@@ -64,17 +62,23 @@ class Worker:
         unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
         listener = self._listen_for_notifications(stop)
         next_beat = 0.0
+        backoff = Backoff()
         try:
             while not stop.is_set():
                 self._wake.clear()
-                if loop.time() >= next_beat:
-                    await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
-                    next_beat = loop.time() + heartbeat.INTERVAL
-                await self._record_finished()
-                # Outcomes still being recorded count too: the backlog of unrecorded pushes
-                # stays bounded, so a stop drains in moments and leases never run out unseen.
-                free = self.capacity - len(self._in_flight) - len(self._recording)
-                claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
+                self._record_finished()
+                try:
+                    if loop.time() >= next_beat:
+                        await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
+                        next_beat = loop.time() + heartbeat.INTERVAL
+                    free = self._free()
+                    claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
+                except Exception as exc:
+                    # Never an exit: pushes in flight go on, and claims resume once it is back.
+                    self._failed(exc)
+                    await self._pause(backoff.next(), stop)
+                    continue
+                backoff.reset()
                 for item in claimed:
                     attempt = self._signed_now(item.event)
                     task = asyncio.create_task(self.sender.push(item.webhook_url, attempt))
@@ -90,6 +94,27 @@ class Worker:
             if listener is not None:
                 listener.join(timeout=2)
             logger.info("delivery worker stopped", extra={"owner": self.owner})
+
+    def _free(self) -> int:
+        """Pushes this worker may start now; none while the recorder is a batch behind, so
+        outcomes waiting to be written stay bounded and a stop drains in moments."""
+        if self._recorder.backlog >= recorder.BATCH:
+            return 0
+        return self.capacity - len(self._in_flight)
+
+    def _failed(self, exc: Exception) -> None:
+        if is_outage(exc):
+            self.database.outage.failed(exc)
+        else:
+            logger.exception("delivery loop failed; trying again")
+
+    async def _pause(self, seconds: float, stop: threading.Event) -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not stop.is_set():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, 0.1))
 
     def _signed_now(self, event: Signed) -> Signed:
         """This attempt's own timestamp and signature; the webhook-id stays the event id."""
@@ -111,7 +136,7 @@ class Worker:
             return None
         thread = threading.Thread(
             target=doorbell.listen_postgres,
-            args=(self.database.settings.database_url, stop),
+            args=(self.database.settings.database_url, stop, self.database.outage),
             name="hub-delivery-listen",
             daemon=True,
         )
@@ -127,53 +152,15 @@ class Worker:
                 if not leases.any_due(session):
                     return []
         with self.database.transaction() as session:
-            return leases.claim(session, self.owner, limit, self.lease, busy)
+            claimed = leases.claim(session, self.owner, limit, self.lease, busy)
+        self.database.outage.recovered()
+        return claimed
 
-    async def _record_finished(self) -> None:
+    def _record_finished(self) -> None:
+        """Hands finished pushes to the recorder; claims and pushes go on meanwhile."""
         finished = [task for task in self._in_flight if task.done()]
-        if not finished:
-            return
-        outcomes = [(self._in_flight.pop(task), _result_of(task)) for task in finished]
-        # A delivered referral takes the exchange lock until its commit: one transaction
-        # each keeps that lock short; all other outcomes share one transaction.
-        alone, together = [], []
-        for item, result in outcomes:
-            referral = result.delivered and item.type == "referral.created"
-            (alone if referral else together).append((item, result))
-        loop = asyncio.get_running_loop()
-        for group in [together, *([outcome] for outcome in alone)]:
-            if group:
-                # Recorded behind the loop's back: claims and pushes go on meanwhile.
-                recording = asyncio.ensure_future(
-                    loop.run_in_executor(self._recorders, self._record, group)
-                )
-                self._recording.add(recording)
-                recording.add_done_callback(self._recording.discard)
-
-    def _record(self, outcomes: list[tuple[Claimed, PushResult]]) -> None:
-        try:
-            with self.database.transaction() as session:
-                states = leases.record(session, self.owner, outcomes)
-        except Exception:
-            if len(outcomes) > 1:
-                # One bad outcome must not hold the others back: write them one by one.
-                for outcome in outcomes:
-                    self._record([outcome])
-                return
-            # The lease runs out and the event is pushed again: at least once, never lost.
-            logger.exception("could not record a push", extra={"event": outcomes[0][0].event.id})
-            return
-        for (item, result), state in zip(outcomes, states, strict=True):
-            logger.info(
-                "event pushed" if result.delivered else "push failed",
-                extra={
-                    "event": item.event.id,
-                    "type": item.type,
-                    "hotline": item.recipient,
-                    "state": state,
-                    "error": result.error,
-                },
-            )
+        if finished:
+            self._recorder.add([(self._in_flight.pop(task), _result_of(task)) for task in finished])
 
     async def _drain(self) -> None:
         if self._in_flight:
@@ -182,10 +169,8 @@ class Worker:
         ids = [self._in_flight.pop(task).event.id for task in unfinished]
         for task in unfinished:
             task.cancel()
-        await self._record_finished()
-        if self._recording:
-            await asyncio.wait(self._recording)
-        self._recorders.shutdown()
+        self._record_finished()
+        await asyncio.to_thread(self._recorder.close)
         if not unfinished:
             return
         await asyncio.gather(*unfinished, return_exceptions=True)
@@ -195,8 +180,9 @@ class Worker:
         try:
             with self.database.transaction() as session:
                 leases.release(session, self.owner, ids)
-        except Exception:
-            logger.exception("could not give leases back; they run out by themselves")
+        except Exception as exc:
+            if not is_outage(exc):
+                logger.exception("could not give leases back; they run out by themselves")
 
 
 def _result_of(task: "asyncio.Task[PushResult]") -> PushResult:
@@ -216,7 +202,6 @@ def deliver_in_process(state: HubState, stop: threading.Event) -> None:
 def run_forever(settings: Settings) -> int:
     """`python -m hub worker`: migrates, then delivers until SIGTERM or SIGINT."""
     state = build_state(settings)
-    upgrade(state.database.engine)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:
@@ -226,6 +211,10 @@ def run_forever(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
+        # A database still starting (or down) is waited for, not a reason to exit.
+        run_through_outages(lambda: upgrade(state.database.engine), stop, state.database.outage)
+        if stop.is_set():
+            return 0
         asyncio.run(Worker(state).run(stop))
     finally:
         state.database.dispose()
