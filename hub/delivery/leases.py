@@ -6,7 +6,8 @@ again, for anyone, as soon as its lease runs out.
 """
 
 import random
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,25 +46,33 @@ def claim(
     limit: int,
     lease: timedelta,
     busy_recipients: Collection[str] = (),
+    room: Mapping[str, int] | None = None,
+    per_recipient: int | None = None,
 ) -> list[Claimed]:
-    """Leases up to `limit` due events to `owner`, skipping recipients it is busy with.
+    """Leases up to `limit` due events to `owner`, skipping recipients it is busy with and
+    taking at most `room[r]` (else `per_recipient`) events of any one recipient `r`.
 
     PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows.
-    SQLite: one UPDATE … WHERE under BEGIN IMMEDIATE, which already excludes other writers.
+    SQLite: the same under BEGIN IMMEDIATE, which already excludes other writers.
     """
     now = clock.utcnow()
     until = now + lease
-    due = select(Event.id).where(Event.next_attempt_at <= now)
+    due = select(Event.id, Event.recipient).where(Event.next_attempt_at <= now)
     if busy_recipients:
         due = due.where(Event.recipient.not_in(list(busy_recipients)))
     due = due.order_by(Event.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = Event.id.in_(ids)
-    else:
-        chosen = Event.id.in_(due.scalar_subquery())
+        due = due.with_for_update(skip_locked=True)
+    taken: Counter[str] = Counter()
+    ids = []
+    for event_id, recipient in session.execute(due):
+        allowed = (room or {}).get(recipient, per_recipient)
+        if allowed is None or taken[recipient] < allowed:
+            taken[recipient] += 1
+            ids.append(event_id)
+    if not ids:
+        return []
+    chosen = Event.id.in_(ids)
     rows = session.execute(
         update(Event)
         .where(chosen)

@@ -22,7 +22,7 @@ Outcome = tuple[Claimed, PushResult]
 # One transaction records at most this many outcomes...
 BATCH = 200
 # ...and waits at most this long after the first for others to share it.
-WINDOW = 0.05
+WINDOW = 0.1
 
 
 class Recorder:

@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import replace
 from datetime import timedelta
 
@@ -30,6 +30,9 @@ logger = logging.getLogger("hub.delivery")
 
 # Pushes to one hotline at once per worker, so a slow receiver cannot take every slot.
 PER_RECIPIENT = 8
+# Events of one hotline a worker holds (pushing, or next in line): the line refills the
+# pushes at once, and claims for a hotline come in batches of about PER_RECIPIENT.
+HELD_PER_RECIPIENT = 2 * PER_RECIPIENT
 # How long a stopping worker lets pushes in flight finish before giving their leases back.
 STOP_GRACE = 5.0
 
@@ -51,15 +54,21 @@ class Worker:
             total_timeout=settings.webhook_timeout,
             max_connections=self.capacity,
         )
+        self.push_timeout = settings.webhook_timeout
         self._in_flight: dict[asyncio.Task[PushResult], Claimed] = {}
+        # Claimed events waiting for a push slot of their hotline, with when their lease ends.
+        self._waiting: dict[str, deque[tuple[float, Claimed]]] = {}
         self._recorder = Recorder(self.database, self.owner)
         self._wake = asyncio.Event()
+        self._rung = False
+        # Set by a claim that came back short: when, and which hotlines were full then.
+        self._drained: tuple[float, frozenset[str]] | None = None
 
     async def run(self, stop: threading.Event) -> None:
         """Works until `stop` is set, then lets pushes in flight finish or hands them back."""
         logger.info("delivery worker started", extra={"owner": self.owner})
         loop = asyncio.get_running_loop()
-        unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._wake.set))
+        unsubscribe = doorbell.subscribe(lambda: loop.call_soon_threadsafe(self._ring))
         listener = self._listen_for_notifications(stop)
         next_beat = 0.0
         backoff = Backoff()
@@ -67,24 +76,29 @@ class Worker:
             while not stop.is_set():
                 self._wake.clear()
                 self._record_finished()
+                self._start_pushes()
                 try:
                     if loop.time() >= next_beat:
                         await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
                         next_beat = loop.time() + heartbeat.INTERVAL
-                    free = self._free()
-                    claimed = await asyncio.to_thread(self._claim, free) if free > 0 else []
+                    limit, room = self._room()
+                    # A hotline is claimed for in batches: busy while it has less room.
+                    busy = frozenset(r for r, left in room.items() if left < PER_RECIPIENT)
+                    if self._worth_claiming(limit, busy):
+                        self._rung = False
+                        asked_at = loop.time()  # no later than the lease's start
+                        claimed = await asyncio.to_thread(self._claim, limit, busy, room)
+                        self._drained = None if len(claimed) == limit else (loop.time(), busy)
+                        self._hold(claimed, asked_at)
+                        self._start_pushes()
+                        if len(claimed) == limit:
+                            continue  # a full batch: more may be waiting
                 except Exception as exc:
                     # Never an exit: pushes in flight go on, and claims resume once it is back.
                     self._failed(exc)
                     await self._pause(backoff.next(), stop)
                     continue
                 backoff.reset()
-                for item in claimed:
-                    attempt = self._signed_now(item.event)
-                    task = asyncio.create_task(self.sender.push(item.webhook_url, attempt))
-                    self._in_flight[task] = item
-                if claimed and len(claimed) == free:
-                    continue  # a full batch: more may be waiting
                 await self._idle()
         finally:
             unsubscribe()
@@ -95,12 +109,61 @@ class Worker:
                 listener.join(timeout=2)
             logger.info("delivery worker stopped", extra={"owner": self.owner})
 
-    def _free(self) -> int:
-        """Pushes this worker may start now; none while the recorder is a batch behind, so
-        outcomes waiting to be written stay bounded and a stop drains in moments."""
+    def _ring(self) -> None:
+        self._rung = True
+        self._wake.set()
+
+    def _held(self) -> Counter[str]:
+        held = Counter(item.recipient for item in self._in_flight.values())
+        held.update({recipient: len(line) for recipient, line in self._waiting.items()})
+        return held
+
+    def _room(self) -> tuple[int, dict[str, int]]:
+        """How many events this worker may claim now, and how many more of each hotline it
+        holds events of. Nothing while the recorder is a batch behind, so outcomes waiting
+        to be written stay bounded and a stop drains in moments."""
         if self._recorder.backlog >= recorder.BATCH:
-            return 0
-        return self.capacity - len(self._in_flight)
+            return 0, {}
+        held = self._held()
+        room = {recipient: HELD_PER_RECIPIENT - count for recipient, count in held.items()}
+        return self.capacity - sum(held.values()), room
+
+    def _worth_claiming(self, limit: int, busy: frozenset[str]) -> bool:
+        """After a short claim nothing more was due for this worker: the next one waits for
+        news (a ring, the poll interval) or for a busy hotline to make room."""
+        if limit <= 0:
+            return False
+        if self._drained is None or self._rung:
+            return True
+        since, were_busy = self._drained
+        if asyncio.get_running_loop().time() - since >= self.poll_interval:
+            return True
+        return bool(were_busy - busy)
+
+    def _hold(self, claimed: list[Claimed], asked_at: float) -> None:
+        # A push must end (by its timeout) before its lease does, or another worker may
+        # take the event while it is still being pushed: one not started by then is dropped.
+        start_by = asked_at + self.lease.total_seconds() - self.push_timeout
+        for item in claimed:
+            self._waiting.setdefault(item.recipient, deque()).append((start_by, item))
+
+    def _start_pushes(self) -> None:
+        """Starts the waiting pushes that have a slot of their hotline free."""
+        if not self._waiting:
+            return
+        now = asyncio.get_running_loop().time()
+        pushing = Counter(item.recipient for item in self._in_flight.values())
+        for recipient, line in list(self._waiting.items()):
+            while line and pushing[recipient] < PER_RECIPIENT:
+                start_by, item = line.popleft()
+                if now > start_by:
+                    continue  # its lease runs out before a push could end: due again then
+                attempt = self._signed_now(item.event)
+                task = asyncio.create_task(self.sender.push(item.webhook_url, attempt))
+                self._in_flight[task] = item
+                pushing[recipient] += 1
+            if not line:
+                del self._waiting[recipient]
 
     def _failed(self, exc: Exception) -> None:
         if is_outage(exc):
@@ -143,16 +206,16 @@ class Worker:
         thread.start()
         return thread
 
-    def _claim(self, limit: int) -> list[Claimed]:
-        counts = Counter(item.recipient for item in self._in_flight.values())
-        busy = [recipient for recipient, count in counts.items() if count >= PER_RECIPIENT]
+    def _claim(self, limit: int, busy: frozenset[str], room: dict[str, int]) -> list[Claimed]:
         if self.database.dialect == "sqlite":
             # A read first: an idle poll must not take SQLite's one write lock.
             with self.database.session(write=False) as session:
                 if not leases.any_due(session):
                     return []
         with self.database.transaction() as session:
-            claimed = leases.claim(session, self.owner, limit, self.lease, busy)
+            claimed = leases.claim(
+                session, self.owner, limit, self.lease, busy, room, HELD_PER_RECIPIENT
+            )
         self.database.outage.recovered()
         return claimed
 
@@ -163,18 +226,20 @@ class Worker:
             self._recorder.add([(self._in_flight.pop(task), _result_of(task)) for task in finished])
 
     async def _drain(self) -> None:
+        waiting = [item.event.id for line in self._waiting.values() for _, item in line]
+        self._waiting.clear()
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=STOP_GRACE)
         unfinished = [task for task in self._in_flight if not task.done()]
-        ids = [self._in_flight.pop(task).event.id for task in unfinished]
+        ids = waiting + [self._in_flight.pop(task).event.id for task in unfinished]
         for task in unfinished:
             task.cancel()
         self._record_finished()
         await asyncio.to_thread(self._recorder.close)
-        if not unfinished:
-            return
-        await asyncio.gather(*unfinished, return_exceptions=True)
-        await asyncio.to_thread(self._release, ids)
+        if unfinished:
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        if ids:
+            await asyncio.to_thread(self._release, ids)
 
     def _release(self, ids: list[str]) -> None:
         try:

@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import clock, exchange
 from hub.db import insert_ignore
@@ -28,7 +29,6 @@ from hub.referrals import cases
 from hub.referrals.models import Referral, SeenRequest, StatusChange
 from hub.referrals.service import (
     open_referral,
-    reporters_by_case,
     reporters_of,
     to_wire,
     to_wires,
@@ -257,8 +257,10 @@ def mark_delivered_many(session: Session, referral_ids: Collection[str], at: dat
     previous = {case.id: case.status for _, case in moving}
     followed = [(r, case) for r, case in moving if case.active_referral_id == r.id]
     now = clock.utcnow()
+    # Core statements on the locked rows, whose loaded copies are then set to match
+    # (committed values: the session has nothing more to flush for them).
     session.execute(
-        insert(StatusChange),
+        insert(StatusChange.__table__),
         [
             {
                 "case_id": case.id,
@@ -272,19 +274,24 @@ def mark_delivered_many(session: Session, referral_ids: Collection[str], at: dat
             for referral, case in moving
         ],
     )
+    referrals_table = Referral.__table__
     session.execute(
-        update(Referral)
-        .where(Referral.id.in_([r.id for r, _ in moving]))
-        .values(status=S.delivered.value, delivered_at=at, status_at=at),
-        execution_options={"synchronize_session": "evaluate"},
+        update(referrals_table)
+        .where(referrals_table.c.id.in_([r.id for r, _ in moving]))
+        .values(status=S.delivered.value, delivered_at=at, status_at=at)
     )
+    for referral, _ in moving:
+        for name, value in (("status", S.delivered.value), ("delivered_at", at), ("status_at", at)):
+            set_committed_value(referral, name, value)
     if followed:
+        cases_table = Case.__table__
         session.execute(
-            update(Case)
-            .where(Case.id.in_([case.id for _, case in followed]))
-            .values(status=S.delivered.value),
-            execution_options={"synchronize_session": "evaluate"},
+            update(cases_table)
+            .where(cases_table.c.id.in_([case.id for _, case in followed]))
+            .values(status=S.delivered.value)
         )
+        for _, case in followed:
+            set_committed_value(case, "status", S.delivered.value)
     wires = to_wires(session, moving)
     exchange.log_many(
         session,
@@ -305,7 +312,7 @@ def mark_delivered_many(session: Session, referral_ids: Collection[str], at: dat
             for (referral, case), wire in zip(moving, wires, strict=True)
         ],
     )
-    reporters = reporters_by_case(session, [case.id for _, case in followed])
+    reporters = {case.id: wire["reporters"] for (_, case), wire in zip(moving, wires, strict=True)}
     exchange.notify_many(
         session,
         [
