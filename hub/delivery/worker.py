@@ -31,8 +31,9 @@ logger = logging.getLogger("hub.delivery")
 # Pushes to one hotline at once per worker, so a slow receiver cannot take every slot.
 PER_RECIPIENT = 8
 # Events of one hotline a worker holds (pushing, or next in line): the line refills the
-# pushes at once, and claims for a hotline come in batches of about PER_RECIPIENT.
-HELD_PER_RECIPIENT = 2 * PER_RECIPIENT
+# pushes at once, and a hotline is claimed for only with room for CLAIM_BATCH more.
+CLAIM_BATCH = 16
+HELD_PER_RECIPIENT = PER_RECIPIENT + CLAIM_BATCH
 # How long a stopping worker lets pushes in flight finish before giving their leases back.
 STOP_GRACE = 5.0
 
@@ -83,7 +84,7 @@ class Worker:
                         next_beat = loop.time() + heartbeat.INTERVAL
                     limit, room = self._room()
                     # A hotline is claimed for in batches: busy while it has less room.
-                    busy = frozenset(r for r, left in room.items() if left < PER_RECIPIENT)
+                    busy = frozenset(r for r, left in room.items() if left < CLAIM_BATCH)
                     if self._worth_claiming(limit, busy):
                         self._rung = False
                         asked_at = loop.time()  # no later than the lease's start
