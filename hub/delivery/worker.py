@@ -34,6 +34,8 @@ PER_RECIPIENT = 8
 # pushes at once, and a hotline is claimed for only with room for CLAIM_BATCH more.
 CLAIM_BATCH = 16
 HELD_PER_RECIPIENT = PER_RECIPIENT + CLAIM_BATCH
+# Seconds between polls while some hotline is busy (its retries and others' wait that long).
+BUSY_POLL_INTERVAL = 0.5
 # How long a stopping worker lets pushes in flight finish before giving their leases back.
 STOP_GRACE = 5.0
 
@@ -62,7 +64,7 @@ class Worker:
         self._recorder = Recorder(self.database, self.owner)
         self._wake = asyncio.Event()
         self._rung = False
-        # Set by a claim that came back short: when, and which hotlines were full then.
+        # Set by a claim that came back short: when, and which hotlines were busy after it.
         self._drained: tuple[float, frozenset[str]] | None = None
 
     async def run(self, stop: threading.Event) -> None:
@@ -83,17 +85,16 @@ class Worker:
                         await asyncio.to_thread(heartbeat.beat, self.database, self.owner)
                         next_beat = loop.time() + heartbeat.INTERVAL
                     limit, room = self._room()
-                    # A hotline is claimed for in batches: busy while it has less room.
-                    busy = frozenset(r for r, left in room.items() if left < CLAIM_BATCH)
-                    if self._worth_claiming(limit, busy):
+                    if self._worth_claiming(limit, _busy(room)):
                         self._rung = False
                         asked_at = loop.time()  # no later than the lease's start
-                        claimed = await asyncio.to_thread(self._claim, limit, busy, room)
-                        self._drained = None if len(claimed) == limit else (loop.time(), busy)
+                        claimed = await asyncio.to_thread(self._claim, limit, _busy(room), room)
                         self._hold(claimed, asked_at)
                         self._start_pushes()
                         if len(claimed) == limit:
+                            self._drained = None
                             continue  # a full batch: more may be waiting
+                        self._drained = (loop.time(), _busy(self._room()[1]))
                 except Exception as exc:
                     # Never an exit: pushes in flight go on, and claims resume once it is back.
                     self._failed(exc)
@@ -137,9 +138,12 @@ class Worker:
         if self._drained is None or self._rung:
             return True
         since, were_busy = self._drained
-        if asyncio.get_running_loop().time() - since >= self.poll_interval:
+        if were_busy - busy:
             return True
-        return bool(were_busy - busy)
+        # With a busy hotline in hand a poll rarely finds anything (new events ring; only
+        # retries falling due do not), and each one costs a scan of the busy one's backlog.
+        interval = max(self.poll_interval, BUSY_POLL_INTERVAL) if were_busy else self.poll_interval
+        return asyncio.get_running_loop().time() - since >= interval
 
     def _hold(self, claimed: list[Claimed], asked_at: float) -> None:
         # A push must end (by its timeout) before its lease does, or another worker may
@@ -249,6 +253,11 @@ class Worker:
         except Exception as exc:
             if not is_outage(exc):
                 logger.exception("could not give leases back; they run out by themselves")
+
+
+def _busy(room: dict[str, int]) -> frozenset[str]:
+    """Hotlines claimed for only in batches: busy while they have room for fewer."""
+    return frozenset(recipient for recipient, left in room.items() if left < CLAIM_BATCH)
 
 
 def _result_of(task: "asyncio.Task[PushResult]") -> PushResult:
