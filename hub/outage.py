@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 logger = logging.getLogger("hub.outage")
 T = TypeVar("T")
@@ -33,6 +34,8 @@ def is_outage(exc: BaseException) -> bool:
         seen.add(id(current))
         if getattr(current, "connection_invalidated", False):
             return True  # SQLAlchemy saw the connection die under the statement
+        if isinstance(current, PoolTimeout):
+            return True  # no connection to be had in time: a hung server, or all stuck on one
         if isinstance(current, psycopg.Error):
             code = current.sqlstate
             if code is None:

@@ -25,6 +25,7 @@ def wrapped(orig: BaseException) -> sa.DBAPIError:
         (errors.ConnectionFailure(), True),  # class 08
         (errors.TooManyConnections(), True),
         (wrapped(errors.AdminShutdown()), True),
+        (sa.TimeoutError("QueuePool limit reached"), True),
         (errors.UniqueViolation(), False),
         (errors.SerializationFailure(), False),
         (errors.DeadlockDetected(), False),
