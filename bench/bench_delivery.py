@@ -1,6 +1,8 @@
 """Delivery: submit → signed webhook received, p50/p99 over N referrals one after another,
 against the loopback round trip measured in the same run; and deliveries per second with
-one and two `python -m hub worker` processes on PostgreSQL.
+one and two `python -m hub worker` processes (SQLite and PostgreSQL), against the same
+receiver's raw rate for signed POSTs from trivial httpx loops (16 at once, as two workers
+push 8 each to one hotline).
 
     .venv/bin/python bench/bench_delivery.py [--referrals 1000] [--postgres URL]
         [--skip-sqlite] [--only latency|throughput]
@@ -10,17 +12,20 @@ databases there. Every push is verified with the hub's public key by the receive
 """
 
 import argparse
+import base64
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -136,9 +141,9 @@ def latency_run(kind: str, count: int) -> tuple[list[float], list[float], list[f
     return rtt, answers, latencies
 
 
-def throughput_run(count: int, worker_count: int) -> float:
+def throughput_run(kind: str, count: int, worker_count: int) -> float:
     """Referrals queued first, then workers started: pushes/s from first to last arrival."""
-    with fresh_database("postgres") as database_url, tempfile.TemporaryDirectory() as name:
+    with fresh_database(kind) as database_url, tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         env = {"HUB_ALLOW_PRIVATE_WEBHOOKS": "1", "HUB_INPROCESS_WORKER": "False"}
         with (
@@ -159,6 +164,36 @@ def throughput_run(count: int, worker_count: int) -> float:
             return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
 
 
+def raw_receiver_rate(count: int, senders: int = 16) -> float:
+    """Signed POSTs to the same kind of receiver from trivial httpx loops (one kept-alive
+    client per thread), no hub at all: what the receiver takes on this machine now."""
+    key = Ed25519PrivateKey.generate()
+    body = b'{"id":"evt_x","type":"referral.created","data":{}}'
+
+    def send(url: str, offset: int) -> None:
+        with httpx.Client() as client:
+            for index in range(offset, count, senders):
+                event_id, timestamp = f"evt_{index}", str(int(time.time()))
+                signature = key.sign(f"{event_id}.{timestamp}.".encode() + body)
+                headers = {
+                    "content-type": "application/json",
+                    "webhook-id": event_id,
+                    "webhook-timestamp": timestamp,
+                    "webhook-signature": "v1a," + base64.b64encode(signature).decode(),
+                }
+                answer = client.post(url, content=body, headers=headers)
+                assert answer.status_code == 204, answer.status_code
+
+    with Receiver(key.public_key()) as receiver:
+        threads = [threading.Thread(target=send, args=(receiver.url, n)) for n in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        arrivals = sorted(push.received for push in receiver.pushes)
+    return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--referrals", type=int, default=1000)
@@ -176,10 +211,16 @@ def main() -> None:
         print(f"{kind:8} loopback POST round trip       {milliseconds(rtt)}")
         print(f"{kind:8} POST /v1/reports answered      {milliseconds(answers)}")
         print(f"{kind:8} submit → webhook received      {milliseconds(latencies)}  ({where})")
-    if args.postgres and args.only != "latency":
-        for worker_count in (1, 2):
-            rate = throughput_run(args.referrals, worker_count)
-            print(f"postgres {worker_count} worker(s): {rate:7.1f} deliveries/s")
+    if args.only != "latency":
+        raw = raw_receiver_rate(args.referrals)
+        print(f"baseline: the receiver takes {raw:7.1f} signed POSTs/s from trivial httpx loops")
+        for kind in kinds:
+            for worker_count in (1, 2):
+                rate = throughput_run(kind, args.referrals, worker_count)
+                print(
+                    f"{kind:8} {worker_count} worker(s): {rate:7.1f} deliveries/s"
+                    f"  ({rate / raw:.2f} of the baseline)"
+                )
 
 
 if __name__ == "__main__":

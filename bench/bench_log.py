@@ -94,7 +94,7 @@ def bench_appends(database: Database, total: int, per_transaction: int) -> float
 
 def bench_batched_appends(database: Database, total: int, per_transaction: int) -> float:
     """Appends/s: `exchange.log_many` (as report intake does) in transactions of `per_transaction`."""
-    entry = storage.Entry(
+    entry = exchange.Entry(
         "report.received",
         "GB-IWF",
         ANSWER,

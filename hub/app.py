@@ -8,10 +8,12 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from hub import docs_ui, openapi, problems
@@ -20,7 +22,7 @@ from hub.console.router import router as console_router
 from hub.console.web import install as install_console
 from hub.delivery.router import router as delivery_router
 from hub.delivery.worker import deliver_in_process
-from hub.errors import HubError, Unavailable
+from hub.errors import HubError
 from hub.hotlines.router import router as hotlines_router
 from hub.limits import BodyLimits
 from hub.lists.router import router as lists_router
@@ -32,6 +34,7 @@ from hub.metrics.middleware import RequestMetrics
 from hub.metrics.router import flush_counts, serve_metrics_address
 from hub.metrics.router import router as metrics_router
 from hub.migrate import upgrade
+from hub.outage import is_outage
 from hub.referrals.router import router as referrals_router
 from hub.reports.router import router as reports_router
 from hub.retention.service import purge_periodically
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(HubError, problems.on_hub_error)
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)
     app.add_exception_handler(HTTPException, problems.on_http_error)
+    app.add_exception_handler(SQLAlchemyError, problems.on_database_error)
+    app.add_exception_handler(psycopg.Error, problems.on_database_error)
     app.add_exception_handler(Exception, problems.on_unexpected)
     app.add_middleware(RetryLostLocks)  # inside BodyLimits: only bounded bodies are held
     app.add_middleware(BodyLimits)
@@ -117,8 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with state.database.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:
-            logger.warning("health check failed: %s", type(exc).__name__)
-            raise Unavailable("the database is not reachable") from None
+            if is_outage(exc):
+                state.database.outage.failed(exc)  # logged once for the whole outage
+            else:
+                logger.warning("health check failed: %s", type(exc).__name__)
+            raise problems.unavailable() from None
         return JSONResponse({"status": "ok"})
 
     openapi.install(app)

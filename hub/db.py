@@ -28,10 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.outage import OutageWatch
 from hub.settings import Settings
 
 logger = logging.getLogger("hub.db")
 PRIVATE = 0o600
+# Seconds a new PostgreSQL connection may take: an unreachable host is an outage, not a hang.
+CONNECT_TIMEOUT = 5
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -53,7 +56,16 @@ def make_engine(settings: Settings) -> Engine:
     # Ten connections per process at most: requests beyond them wait for one (up to 30 s)
     # rather than open more. A 2-core server gains nothing from more, and several
     # processes must stay within PostgreSQL's max_connections (100 by default).
-    return create_engine(url, pool_size=6, max_overflow=4, pool_pre_ping=True, hide_parameters=True)
+    # Pre-ping: a pooled connection the server dropped (restart, pg_terminate_backend) is
+    # replaced at checkout; one that dies under a statement is invalidated by SQLAlchemy.
+    return create_engine(
+        url,
+        pool_size=6,
+        max_overflow=4,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT},
+    )
 
 
 def _keep_private(path: Path) -> None:
@@ -98,6 +110,9 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = make_engine(settings)
+        self.outage = OutageWatch()
+        # A new connection made is the database back: the watch logs the end of an outage.
+        event.listen(self.engine, "connect", lambda *_args: self.outage.recovered())
         writer = self.engine.execution_options(hub_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)

@@ -104,9 +104,20 @@ class RateLimited(HubError):
 
 
 class Unavailable(HubError):
+    """503: the database is unreachable (or, for /readyz, a part is `missing`)."""
+
     status = 503
     slug = "unavailable"
     title = "Service unavailable"
+
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 def field_error(loc: list[str | int], msg: str) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The OpenAPI description as the protocol has it: bearer tokens, RFC 9457 problems.
 
 FastAPI's generated document is amended once: each operation lists the errors it can
-answer (as a `Problem` in `application/problem+json`), 201s their `Location`, 429s their
-`Retry-After`, every /v1 route but /v1/keys asks for a bearer token, and `webhooks`
+answer (as a `Problem` in `application/problem+json`), 201s their `Location`, 429s and 503s
+their `Retry-After`, every /v1 route but /v1/keys asks for a bearer token, and `webhooks`
 (OpenAPI 3.1) describes the events the hub pushes to a hotline's `webhook_url`.
 """
 
@@ -29,7 +29,7 @@ ERRORS = {
     "415": "Body is not JSON",
     "422": "A field is not valid; `errors` names each",
     "429": "Rate limited; see Retry-After",
-    "503": "The database is not reachable",
+    "503": "The database is unreachable; see Retry-After",
 }
 PUBLIC = {"/healthz", "/readyz", "/v1/keys", "/openapi.json"}
 PRINCIPALS = {"admin", "auditor", "hotline"}
@@ -130,7 +130,8 @@ def _restricted(app: FastAPI) -> set[tuple[str, str]]:
 
 def errors_of(path: str, method: str, operation: dict[str, Any], restricted: bool) -> set[str]:
     """The error statuses one operation can answer."""
-    statuses = set(EXTRA_ERRORS.get((method, path), set()))
+    # Every operation reads the database (a token at least): an outage answers 503.
+    statuses = {"503", *EXTRA_ERRORS.get((method, path), set())}
     if path not in PUBLIC:
         statuses |= {"401", "429"}
     if restricted:
@@ -166,13 +167,14 @@ def _document(app: FastAPI) -> dict[str, Any]:
             allowed = errors_of(path, method, operation, (method, path) in restricted)
             for status in sorted(allowed):
                 responses[status] = {"description": ERRORS[status], "content": problem}
-            if "429" in responses:
-                responses["429"]["headers"] = {
-                    "Retry-After": {
-                        "description": "Seconds to wait before trying again",
-                        "schema": {"type": "integer", "minimum": 1},
+            for waited in ("429", "503"):
+                if waited in responses:
+                    responses[waited]["headers"] = {
+                        "Retry-After": {
+                            "description": "Seconds to wait before trying again",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
                     }
-                }
             if "201" in responses:
                 responses["201"]["headers"] = {
                     "Location": {

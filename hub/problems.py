@@ -17,9 +17,14 @@ from hub.errors import (
     Invalid,
     MalformedBody,
     TooLarge,
+    Unavailable,
 )
+from hub.outage import is_outage
+from hub.retry import lost_a_lock
 
 MEDIA_TYPE = "application/problem+json"
+# Seconds a client is asked to wait while the database is unreachable: about a restart.
+RETRY_AFTER = 2
 logger = logging.getLogger("hub.problems")
 
 
@@ -70,7 +75,26 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, media_type=MEDIA_TYPE, headers=headers)
 
 
+def unavailable() -> Unavailable:
+    return Unavailable(
+        "the hub cannot reach its database; try again shortly", retry_after=RETRY_AFTER
+    )
+
+
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """An outage is 503 with Retry-After, logged once per outage; a lost deadlock goes on
+    to `hub.retry`, which runs the request again; anything else a 500."""
+    if lost_a_lock(exc):
+        raise exc
+    if is_outage(exc):
+        request.app.state.hub.database.outage.failed(exc)
+        return problem_response(unavailable())
+    return await on_unexpected(request, exc)
+
+
 async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    if is_outage(exc):  # one that surfaced outside a route, wrapped in something else
+        return problem_response(unavailable())
     logger.exception("unhandled error", exc_info=exc)
     return problem_response(HubError("the hub hit an internal error; it has been logged"))
 

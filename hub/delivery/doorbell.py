@@ -13,6 +13,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from hub.outage import Backoff, OutageWatch, is_outage
+
 logger = logging.getLogger("hub.delivery")
 
 CHANNEL = "hub_events"
@@ -58,18 +60,26 @@ def subscribe(listener: Callable[[], None]) -> Callable[[], None]:
     return unsubscribe
 
 
-def listen_postgres(database_url: str, stop: threading.Event) -> None:
-    """Rings on every NOTIFY from other processes until `stop` is set (run in a thread)."""
+def listen_postgres(database_url: str, stop: threading.Event, watch: OutageWatch) -> None:
+    """Rings on every NOTIFY from other processes until `stop` is set (run in a thread).
+
+    Through an outage it polls only, tells `watch` (which logs it once) and reconnects."""
     conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    backoff = Backoff(first=0.5)
     while not stop.is_set():
         try:
-            with psycopg.connect(conninfo, autocommit=True) as connection:
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
+                backoff.reset()
+                ring()  # whatever was announced while this was away
                 while not stop.is_set():
                     for _ in connection.notifies(timeout=0.5, stop_after=1):
                         ring()
         except psycopg.Error as exc:
-            logger.warning(
-                "event notifications lost; polling only", extra={"error": type(exc).__name__}
-            )
-            stop.wait(5)
+            if is_outage(exc):
+                watch.failed(exc)
+            else:
+                logger.warning(
+                    "event notifications lost; polling only", extra={"error": type(exc).__name__}
+                )
+            stop.wait(backoff.next())

@@ -6,18 +6,19 @@ again, for anyone, as soon as its lease runs out.
 """
 
 import random
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.delivery import schedule
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
 from hub.delivery.sender import PushResult, Signed
-from hub.delivery.service import announce_delivery
+from hub.delivery.service import announce_deliveries
 from hub.hotlines.models import Hotline
 
 MAX_ERROR_LENGTH = 200
@@ -45,25 +46,33 @@ def claim(
     limit: int,
     lease: timedelta,
     busy_recipients: Collection[str] = (),
+    room: Mapping[str, int] | None = None,
+    per_recipient: int | None = None,
 ) -> list[Claimed]:
-    """Leases up to `limit` due events to `owner`, skipping recipients it is busy with.
+    """Leases up to `limit` due events to `owner`, skipping recipients it is busy with and
+    taking at most `room[r]` (else `per_recipient`) events of any one recipient `r`.
 
     PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows.
-    SQLite: one UPDATE … WHERE under BEGIN IMMEDIATE, which already excludes other writers.
+    SQLite: the same under BEGIN IMMEDIATE, which already excludes other writers.
     """
     now = clock.utcnow()
     until = now + lease
-    due = select(Event.id).where(Event.next_attempt_at <= now)
+    due = select(Event.id, Event.recipient).where(Event.next_attempt_at <= now)
     if busy_recipients:
         due = due.where(Event.recipient.not_in(list(busy_recipients)))
     due = due.order_by(Event.next_attempt_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = Event.id.in_(ids)
-    else:
-        chosen = Event.id.in_(due.scalar_subquery())
+        due = due.with_for_update(skip_locked=True)
+    taken: Counter[str] = Counter()
+    ids = []
+    for event_id, recipient in session.execute(due):
+        allowed = (room or {}).get(recipient, per_recipient)
+        if allowed is None or taken[recipient] < allowed:
+            taken[recipient] += 1
+            ids.append(event_id)
+    if not ids:
+        return []
+    chosen = Event.id.in_(ids)
     rows = session.execute(
         update(Event)
         .where(chosen)
@@ -120,56 +129,80 @@ def record(
 ) -> list[str]:
     """Writes the outcomes of pushes; returns each event's state, or "lost" without the lease.
 
-    Every event row is updated (in id order) before any referral is touched, because
-    marking a referral delivered takes the exchange lock, which must come last.
+    Locks the event rows still leased to `owner` in id order, writes every delivered one
+    with one statement and the failed ones with another, then moves the delivered
+    referrals, all in the caller's transaction (a fixed number of statements).
     """
     now = clock.utcnow()
-    states: dict[str, str] = {}
-    for claimed, result in sorted(outcomes, key=lambda outcome: outcome[0].event.id):
-        states[claimed.event.id] = _write_outcome(session, owner, claimed, result, now, rng)
-    for claimed, _result in outcomes:
-        if states[claimed.event.id] == DELIVERED:
-            announce_delivery(session, claimed.type, claimed.event.body, now)
-    return [states[claimed.event.id] for claimed, _result in outcomes]
-
-
-def _write_outcome(
-    session: Session,
-    owner: str,
-    claimed: Claimed,
-    result: PushResult,
-    now: datetime,
-    rng: random.Random | None,
-) -> str:
-    held = (
-        Event.id == claimed.event.id,
-        Event.lease_owner == owner,
-        Event.state == PENDING,
-        Event.lease_until.is_not(None),
+    ids = sorted({claimed.event.id for claimed, _ in outcomes})
+    held = set(
+        session.scalars(
+            select(Event.id)
+            .where(
+                Event.id.in_(ids),
+                Event.lease_owner == owner,
+                Event.state == PENDING,
+                Event.lease_until.is_not(None),
+            )
+            .order_by(Event.id)
+            .with_for_update()
+        )
     )
-    if result.delivered:
-        state = DELIVERED
-        values: dict[str, object] = {
-            "state": state,
-            "delivered_at": now,
-            "next_attempt_at": None,
-            "last_error": None,
-        }
-    else:
+    states: dict[str, str] = {}
+    delivered: list[Claimed] = []
+    failed: list[dict[str, object]] = []
+    for claimed, result in outcomes:
+        event_id = claimed.event.id
+        if event_id not in held or event_id in states:
+            states.setdefault(event_id, "lost")
+            continue
+        if result.delivered:
+            states[event_id] = DELIVERED
+            delivered.append(claimed)
+            continue
         next_at = schedule.next_attempt(
             claimed.attempts + 1, claimed.retry_from, now, result.retry_after, rng
         )
-        state = PENDING if next_at is not None else DEAD
-        values = {
-            "state": state,
-            "next_attempt_at": next_at,
-            "last_error": (result.error or "failed")[:MAX_ERROR_LENGTH],
-        }
-    changed = session.execute(
-        update(Event).where(*held).values(attempts=Event.attempts + 1, lease_until=None, **values),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    return state if changed else "lost"
+        states[event_id] = PENDING if next_at is not None else DEAD
+        failed.append(
+            {
+                "event_id": event_id,
+                "new_state": states[event_id],
+                "next_at": next_at,
+                "error": (result.error or "failed")[:MAX_ERROR_LENGTH],
+            }
+        )
+    if delivered:
+        session.execute(
+            update(Event)
+            .where(Event.id.in_(sorted(c.event.id for c in delivered)))
+            .values(
+                state=DELIVERED,
+                delivered_at=now,
+                next_attempt_at=None,
+                last_error=None,
+                attempts=Event.attempts + 1,
+                lease_until=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+    if failed:
+        # The table, not the entity: one Core statement run for each row's own values.
+        events = Event.__table__
+        session.execute(
+            update(events)
+            .where(events.c.id == bindparam("event_id"))
+            .values(
+                state=bindparam("new_state"),
+                next_attempt_at=bindparam("next_at"),
+                last_error=bindparam("error"),
+                attempts=events.c.attempts + 1,
+                lease_until=None,
+            ),
+            sorted(failed, key=lambda row: str(row["event_id"])),
+        )
+    announce_deliveries(session, [(c.type, c.event.body) for c in delivered], now)
+    return [states[claimed.event.id] for claimed, _ in outcomes]
 
 
 def release(session: Session, owner: str, ids: Sequence[str]) -> None:

@@ -13,6 +13,8 @@ from hub.delivery.targets import Target, UnsafeTarget, WebhookTargets
 USER_AGENT = b"hotline-exchange-hub/1"
 # Enough for any acknowledgement; a larger answer is dropped with its connection.
 MAX_ANSWER_BYTES = 64 * 1024
+# An idle connection is kept this long for the next push to the same receiver.
+KEEPALIVE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
 
 
 class Sender:
-    """One connection pool for every push of a worker; TLS names the URL's host (SNI)."""
+    """Pushes over kept-alive connections, one push at a time on each; TLS names the URL's
+    host (SNI). The worker bounds how many run at once, so no pool queues requests here."""
 
     def __init__(
         self,
@@ -82,12 +85,10 @@ class Sender:
         self._connect_timeout = connect_timeout
         self._total_timeout = total_timeout
         self._backend = _PinnedBackend()
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpcore.default_ssl_context(),
-            max_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=self._backend,
-        )
+        self._ssl_context = httpcore.default_ssl_context()
+        self._max_idle = max_connections
+        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
+        self._closes: set[asyncio.Future[None]] = set()
 
     async def push(self, webhook_url: str, event: Signed) -> PushResult:
         try:
@@ -118,24 +119,67 @@ class Sender:
             "write": self._total_timeout,
             "pool": self._total_timeout,
         }
-        async with self._pool.stream(
-            "POST",
-            target.url,
-            headers=headers,
-            content=event.body,
-            extensions={"timeout": timeouts},
-        ) as response:
-            read = 0
-            async for chunk in response.aiter_stream():
-                read += len(chunk)
-                if read > MAX_ANSWER_BYTES:
-                    break
+        url = httpcore.URL(target.url)
+        key = (url.origin.scheme, url.origin.host, url.origin.port)
+        connection = self._take(key, url.origin)
+        read_to_end = False
+        try:
+            async with connection.stream(
+                "POST", url, headers=headers, content=event.body, extensions={"timeout": timeouts}
+            ) as response:
+                read = 0
+                async for chunk in response.aiter_stream():
+                    read += len(chunk)
+                    if read > MAX_ANSWER_BYTES:
+                        break
+                else:
+                    read_to_end = True
             if 200 <= response.status < 300:
                 return PushResult(True)
             return PushResult(False, f"HTTP {response.status}", _retry_after(response.headers))
+        finally:
+            if read_to_end and connection.is_idle():
+                self._give_back(key, connection)
+            else:
+                await connection.aclose()
+
+    def _take(
+        self, key: tuple[bytes, bytes, int], origin: httpcore.Origin
+    ) -> httpcore.AsyncHTTPConnection:
+        """An idle connection to `origin` the server has not closed, else a new one."""
+        idle = self._idle.get(key, [])
+        while idle:
+            connection = idle.pop()
+            if not connection.has_expired():
+                return connection
+            self._closing(connection)
+        return httpcore.AsyncHTTPConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+            network_backend=self._backend,
+        )
+
+    def _give_back(
+        self, key: tuple[bytes, bytes, int], connection: httpcore.AsyncHTTPConnection
+    ) -> None:
+        if sum(len(idle) for idle in self._idle.values()) >= self._max_idle:
+            self._closing(connection)
+            return
+        self._idle.setdefault(key, []).append(connection)
+
+    def _closing(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        task = asyncio.ensure_future(connection.aclose())
+        self._closes.add(task)
+        task.add_done_callback(self._closes.discard)
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        idle = [connection for connections in self._idle.values() for connection in connections]
+        self._idle.clear()
+        for connection in idle:
+            await connection.aclose()
+        if self._closes:
+            await asyncio.gather(*self._closes, return_exceptions=True)
 
 
 def _retry_after(headers: list[tuple[bytes, bytes]]) -> float | None:

@@ -4,8 +4,7 @@ A hotline only ever sees or acknowledges events addressed to it; other ids count
 """
 
 import json
-import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,11 +14,9 @@ from sqlalchemy.orm import Session
 from hub import clock
 from hub.delivery import signer
 from hub.delivery.models import DELIVERED, PENDING, Event, EventFeed
-from hub.errors import Conflict, HubError, Invalid, NotFound, field_error
-from hub.referrals.status import mark_delivered
+from hub.errors import Conflict, Invalid, NotFound, field_error
+from hub.referrals.status import mark_delivered_many
 from hub.signing import HubKey
-
-logger = logging.getLogger("hub.delivery")
 
 
 def parse_cursor(after: str | None) -> int:
@@ -79,25 +76,22 @@ def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:
             .values(state=DELIVERED, delivered_at=now, next_attempt_at=None, lease_until=None),
             execution_options={"synchronize_session": False},
         )
-        for row in fresh:
-            announce_delivery(session, row.type, row.body, now)
+        announce_deliveries(session, [(row.type, row.body) for row in fresh], now)
     return len(mine)
 
 
-def announce_delivery(session: Session, event_type: str, body: bytes, at: datetime) -> None:
-    """A delivered `referral.created` moves its referral from pending to delivered."""
-    if event_type != "referral.created":
-        return
-    referral_id = json.loads(body)["data"]["id"]
-    try:
-        with session.begin_nested():
-            mark_delivered(session, referral_id, at)
-    except HubError as exc:
-        # The event is delivered whatever the referral's state: never push it again for this.
-        logger.warning(
-            "referral not marked delivered",
-            extra={"referral": referral_id, "problem": type(exc).__name__},
-        )
+def announce_deliveries(
+    session: Session, delivered: Iterable[tuple[str, bytes]], at: datetime
+) -> None:
+    """Delivered `referral.created` events (type, body) move their referrals from pending
+    to delivered, all at once; other types and referrals past pending change nothing."""
+    referral_ids = [
+        json.loads(body)["data"]["id"]
+        for event_type, body in delivered
+        if event_type == "referral.created"
+    ]
+    if referral_ids:
+        mark_delivered_many(session, referral_ids, at)
 
 
 def deliveries(session: Session, state: str, after: int, limit: int) -> list[Numbered]:

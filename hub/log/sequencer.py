@@ -27,6 +27,7 @@ from hub.delivery import outbox
 from hub.log import queue, signer, storage
 from hub.log.leaves import checked_fields, subject_digest
 from hub.log.models import LogCheckpoint
+from hub.outage import every, run_through_outages
 from hub.signing import KeyRing
 
 if TYPE_CHECKING:
@@ -119,14 +120,22 @@ def catch_up(database: Database, keyring: KeyRing, origin: str) -> LogCheckpoint
 
 
 def run(state: "HubState", stop: threading.Event) -> None:
-    """Background job of `serve`: records the hub key, then runs a step every poll."""
+    """Background job of `serve`: records the hub key, then runs a step every poll; an
+    outage is waited out and logged once (`hub.outage`)."""
+    database, keyring, origin = state.database, state.keyring, state.settings.log_origin
+
+    def record_key() -> None:
+        with database.transaction() as session:
+            signer.record(session, keyring.current(), clock.utcnow())
+
     try:
-        with state.database.transaction() as session:
-            signer.record(session, state.keyring.current(), clock.utcnow())
+        run_through_outages(record_key, stop, database.outage)
     except Exception:
         logger.warning("could not record the hub key", exc_info=True)
-    while not stop.wait(POLL_SECONDS):
-        try:
-            step(state.database, state.keyring, state.settings.log_origin, wait=False)
-        except Exception:
-            logger.warning("sequencer step failed", exc_info=True)
+    every(
+        POLL_SECONDS,
+        lambda: step(database, keyring, origin, wait=False),
+        stop,
+        database.outage,
+        "sequencing",
+    )

@@ -5,6 +5,7 @@ import logging
 from hub.clock import utcnow
 from hub.db import Database
 from hub.metrics.models import WorkerHeartbeat
+from hub.outage import is_outage
 
 logger = logging.getLogger("hub.metrics")
 
@@ -21,8 +22,11 @@ def beat(database: Database, owner: str) -> None:
                 session.add(WorkerHeartbeat(owner=owner, seen_at=utcnow()))
             else:
                 row.seen_at = utcnow()
-    except Exception:
-        logger.warning("could not record the worker heartbeat", exc_info=True)
+    except Exception as exc:
+        if is_outage(exc):
+            database.outage.failed(exc)  # logged once for the whole outage
+        else:
+            logger.warning("could not record the worker heartbeat", exc_info=True)
 
 
 def forget(database: Database, owner: str) -> None:

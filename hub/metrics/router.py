@@ -15,6 +15,7 @@ from prometheus_client.exposition import start_http_server
 from hub.deps import StateDep
 from hub.errors import NotFound, Unauthenticated
 from hub.metrics.collector import HubCollector
+from hub.outage import every, is_outage
 from hub.state import HubState
 
 logger = logging.getLogger("hub.metrics")
@@ -62,14 +63,17 @@ def serve_metrics_address(state: HubState, stop: threading.Event) -> None:
 
 
 def flush_counts(state: HubState, stop: threading.Event) -> None:
-    """A background job: adds this process's tallied counts to the shared ones each second."""
-    while not stop.wait(FLUSH_INTERVAL):
-        _flush(state)
-    _flush(state)
-
-
-def _flush(state: HubState) -> None:
+    """A background job: adds this process's tallied counts to the shared ones each second;
+    through an outage they stay pending and the loop waits for the database."""
+    every(
+        FLUSH_INTERVAL,
+        lambda: state.tally.flush(state.database),
+        stop,
+        state.database.outage,
+        "flushing metric counts",
+    )
     try:
         state.tally.flush(state.database)
-    except Exception:
-        logger.warning("could not flush metric counts; they stay pending", exc_info=True)
+    except Exception as exc:
+        if not is_outage(exc):
+            logger.warning("could not flush metric counts; they stay pending", exc_info=True)

@@ -25,12 +25,21 @@ from schemas.referrals import ReferralOut
 
 
 def reporters_of(session: Session, case_id: str) -> list[str]:
-    query = (
-        select(CaseReporter.hotline_id)
-        .where(CaseReporter.case_id == case_id)
+    return reporters_by_case(session, [case_id]).get(case_id, [])
+
+
+def reporters_by_case(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
+    """Each case's reporting hotlines, in the order they joined, with one query."""
+    reporters: dict[str, list[str]] = {}
+    if not case_ids:
+        return reporters
+    for case_id, hotline_id in session.execute(
+        select(CaseReporter.case_id, CaseReporter.hotline_id)
+        .where(among(session, CaseReporter.case_id, list(set(case_ids))))
         .order_by(CaseReporter.joined_at, CaseReporter.hotline_id)
-    )
-    return list(session.scalars(query))
+    ):
+        reporters.setdefault(case_id, []).append(hotline_id)
+    return reporters
 
 
 @dataclass(frozen=True)
@@ -142,13 +151,7 @@ def to_wires(session: Session, pairs: list[tuple[Referral, Case]]) -> list[dict[
     """Referrals as PROTOCOL section 5 shows them, loading what they share in bulk."""
     case_ids = list({case.id for _, case in pairs})
     content_ids = list({case.content_id for _, case in pairs})
-    reporters: dict[str, list[str]] = {}
-    for case_id, hotline_id in session.execute(
-        select(CaseReporter.case_id, CaseReporter.hotline_id)
-        .where(among(session, CaseReporter.case_id, case_ids))
-        .order_by(CaseReporter.joined_at, CaseReporter.hotline_id)
-    ):
-        reporters.setdefault(case_id, []).append(hotline_id)
+    reporters = reporters_by_case(session, case_ids)
     kinds = dict(
         session.execute(
             select(Content.id, Content.kind).where(among(session, Content.id, content_ids))

@@ -8,23 +8,31 @@ import base64
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import clock, exchange
 from hub.db import insert_ignore
+from hub.delivery.outbox import Notice
 from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
+from hub.exchange import Entry
 from hub.hotlines.service import route_for_country, serves
 from hub.ids import new_id
 from hub.referrals import cases
 from hub.referrals.models import Referral, SeenRequest, StatusChange
-from hub.referrals.service import open_referral, reporters_of, to_wire
+from hub.referrals.service import (
+    open_referral,
+    reporters_of,
+    to_wire,
+    to_wires,
+)
 from hub.reports.models import Case
 from schemas.referrals import ActionIn, CaseStatusChanged, ReferralRerouted, Status, StatusIn
 
@@ -206,43 +214,123 @@ def change_case_status(
 
 
 def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:
-    """Moves a pending referral to `delivered` (first 2xx push or ack); else does nothing.
+    """Moves a pending referral to `delivered` (first 2xx push or ack); else does nothing."""
+    mark_delivered_many(session, [referral_id], at)
 
-    Runs in the caller's transaction, also after it took the exchange lock (delivery marks
-    several at once): no transaction holding a pending referral's row waits for that lock.
+
+def mark_delivered_many(session: Session, referral_ids: Collection[str], at: datetime) -> int:
+    """Moves the pending referrals among `referral_ids` to `delivered`, set-based; returns
+    how many moved. Others (already delivered, gone) are left alone: the hub's push or ack
+    counts whatever the referral's state.
+
+    Locks referral rows, then case rows, each in id order, as every status change does
+    (referral before case), and writes the log and the reporters' events last.
     """
-    current = session.scalar(select(Referral.status).where(Referral.id == referral_id))
-    if current is None:
-        logger.warning("mark_delivered: no referral %s", referral_id)
-        return
-    if current != S.pending:
-        return
-    referral = session.get(Referral, referral_id, with_for_update=True)
-    assert referral is not None
-    if referral.status != S.pending:
-        return  # another process delivered it between our read and our lock
-    case = _lock_case(session, referral.case_id)
-    previous = case.status
-    _insert_change(session, case.id, referral.id, S.delivered, at, "hub", None)
-    referral.status = S.delivered.value
-    referral.delivered_at = referral.status_at = at
-    if case.active_referral_id == referral.id:
-        case.status = S.delivered.value
-    session.flush()
-    exchange.log(
-        session,
-        "referral.delivered",
-        actor="hub",
-        subject=to_wire(session, referral, case),
-        case=case.id,
-        referral=referral.id,
-        to=referral.to_hotline,
-        country=case.hosting_country,
-        status=S.delivered.value,
-        **{"from": case.reporter_id},
+    referrals = list(
+        session.scalars(
+            select(Referral)
+            .where(Referral.id.in_(sorted(set(referral_ids))), Referral.status == S.pending)
+            .order_by(Referral.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     )
-    if case.active_referral_id == referral.id:
-        _tell_reporters(session, case, referral.id, at, previous)
+    if not referrals:
+        return 0
+    # FOR NO KEY UPDATE, as `_lock_case`: reports joining these cases are not blocked.
+    locked = session.scalars(
+        select(Case)
+        .where(Case.id.in_(sorted({r.case_id for r in referrals})))
+        .order_by(Case.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    cases_by_id = {case.id: case for case in locked}
+    moving = [(r, cases_by_id[r.case_id]) for r in referrals if r.case_id in cases_by_id]
+    for referral in referrals:
+        if referral.case_id not in cases_by_id:
+            logger.warning(
+                "referral without its case not marked delivered", extra={"referral": referral.id}
+            )
+    if not moving:
+        return 0
+    previous = {case.id: case.status for _, case in moving}
+    followed = [(r, case) for r, case in moving if case.active_referral_id == r.id]
+    now = clock.utcnow()
+    # Core statements on the locked rows, whose loaded copies are then set to match
+    # (committed values: the session has nothing more to flush for them).
+    session.execute(
+        insert(StatusChange.__table__),
+        [
+            {
+                "case_id": case.id,
+                "referral_id": referral.id,
+                "status": S.delivered.value,
+                "occurred_at": at,
+                "recorded_at": now,
+                "actor": "hub",
+                "request_id": None,
+            }
+            for referral, case in moving
+        ],
+    )
+    referrals_table = Referral.__table__
+    session.execute(
+        update(referrals_table)
+        .where(referrals_table.c.id.in_([r.id for r, _ in moving]))
+        .values(status=S.delivered.value, delivered_at=at, status_at=at)
+    )
+    for referral, _ in moving:
+        for name, value in (("status", S.delivered.value), ("delivered_at", at), ("status_at", at)):
+            set_committed_value(referral, name, value)
+    if followed:
+        cases_table = Case.__table__
+        session.execute(
+            update(cases_table)
+            .where(cases_table.c.id.in_([case.id for _, case in followed]))
+            .values(status=S.delivered.value)
+        )
+        for _, case in followed:
+            set_committed_value(case, "status", S.delivered.value)
+    wires = to_wires(session, moving)
+    exchange.log_many(
+        session,
+        [
+            Entry(
+                "referral.delivered",
+                "hub",
+                wire,
+                {
+                    "case": case.id,
+                    "referral": referral.id,
+                    "to": referral.to_hotline,
+                    "country": case.hosting_country,
+                    "status": S.delivered.value,
+                    "from": case.reporter_id,
+                },
+            )
+            for (referral, case), wire in zip(moving, wires, strict=True)
+        ],
+    )
+    reporters = {case.id: wire["reporters"] for (_, case), wire in zip(moving, wires, strict=True)}
+    exchange.notify_many(
+        session,
+        [
+            Notice(
+                "case.status_changed",
+                reporters.get(case.id, []),
+                CaseStatusChanged(
+                    case=case.id,
+                    referral=referral.id,
+                    status=S.delivered,
+                    occurred_at=at,
+                    previous_status=Status(previous[case.id]),
+                ).model_dump(mode="json"),
+            )
+            for referral, case in followed
+        ],
+    )
+    return len(moving)
 
 
 def is_domestic(case: Case) -> bool:

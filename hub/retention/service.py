@@ -21,6 +21,7 @@ from hub.db import Database
 from hub.delivery.models import Event, EventFeed
 from hub.exchange import Entry
 from hub.matching.models import ContentHash, PdqHash
+from hub.outage import run_through_outages
 from hub.reports.models import Case, Report
 from schemas.common import format_timestamp
 
@@ -192,8 +193,11 @@ def purge_periodically(state: "HubState", stop: threading.Event) -> None:
     assert days is not None
     while not stop.is_set():
         try:
-            purged = purge(state.database, days)
-            if purged.cases:
+            # Through an outage it waits for the database (logged once), then purges.
+            purged = run_through_outages(
+                lambda: purge(state.database, days), stop, state.database.outage
+            )
+            if purged is not None and purged.cases:
                 logger.info("retention purge done", extra={"cases": purged.cases})
         except Exception:
             logger.warning("retention purge failed; next try in an hour", exc_info=True)

@@ -1,5 +1,5 @@
 """The OpenAPI document promises per operation only what it can answer: the errors of
-its shape and rules, `Location` on 201, `Retry-After` on 429, and the pushed webhooks."""
+its shape and rules, `Location` on 201, `Retry-After` on 429 and 503, and the pushed webhooks."""
 
 from typing import Any
 
@@ -19,17 +19,20 @@ def errors(document: dict[str, Any], method: str, path: str) -> set[str]:
 
 
 def test_each_operation_lists_the_errors_it_can_answer(document: dict[str, Any]) -> None:
-    assert errors(document, "get", "/v1/stats") == {"401", "403", "429"}
-    assert errors(document, "get", "/v1/reports/{report_id}") == {"401", "403", "404", "422", "429"}
+    # Every operation reads the database: an outage is a 503 anywhere.
+    assert errors(document, "get", "/v1/stats") == {"401", "403", "429", "503"}
+    assert errors(document, "get", "/v1/reports/{report_id}") == {
+        "401", "403", "404", "422", "429", "503"
+    }  # fmt: skip
     assert errors(document, "post", "/v1/reports") == {
-        "400", "401", "403", "409", "413", "415", "422", "429"
+        "400", "401", "403", "409", "413", "415", "422", "429", "503"
     }  # fmt: skip
     assert errors(document, "post", "/v1/events/ack") == {
-        "400", "401", "403", "413", "415", "422", "429"
+        "400", "401", "403", "413", "415", "422", "429", "503"
     }  # fmt: skip
     # Any principal may read the checkpoint: no 403; public routes: no 401 or 429.
-    assert errors(document, "get", "/v1/log/checkpoint") == {"401", "429"}
-    assert errors(document, "get", "/v1/keys") == set()
+    assert errors(document, "get", "/v1/log/checkpoint") == {"401", "429", "503"}
+    assert errors(document, "get", "/v1/keys") == {"503"}
     assert errors(document, "get", "/healthz") == {"503"}
 
 
@@ -44,13 +47,15 @@ def test_the_errors_listed_are_the_errors_answered(api: Hub, document: dict[str,
     assert iwf.get("/v1/log/checkpoint").status_code == 200
 
 
-def test_created_answers_name_their_location_and_429_its_retry_after(
+def test_created_answers_name_their_location_and_429_and_503_their_retry_after(
     api: Hub, document: dict[str, Any]
 ) -> None:
     for path in ("/v1/reports", "/v1/hotlines"):
         created = document["paths"][path]["post"]["responses"]["201"]
         assert "Location" in created["headers"]
-    assert "Retry-After" in document["paths"]["/v1/reports"]["post"]["responses"]["429"]["headers"]
+    for status in ("429", "503"):
+        answers = document["paths"]["/v1/reports"]["post"]["responses"][status]
+        assert "Retry-After" in answers["headers"]
     answer = api.register("GB-IWF", ["GB"]).post("/v1/reports", json=report("R-2"))
     assert answer.headers["Location"] == f"/v1/reports/{answer.json()['id']}"
 

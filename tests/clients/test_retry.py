@@ -146,6 +146,8 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
         base.retry_delay(call, 0, response=httpx.Response(429, headers={"Retry-After": "3600"}))
         is None
     )
+    outage = httpx.Response(503, headers={"Retry-After": "2"})  # the database is unreachable
+    assert base.retry_delay(call, 0, response=outage) == 2
     assert base.retry_delay(call, 5, response=httpx.Response(503)) is None
     unsafe: Call[None] = Call("POST", "/v1/tokens", lambda r: None, retry=False)
     assert base.retry_delay(unsafe, 0, response=httpx.Response(503)) is None

@@ -1,10 +1,8 @@
 """`python -m hub worker` processes: a worker killed mid-batch loses nothing, a stopped one
 exits cleanly, and two workers on PostgreSQL push each event exactly once."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -14,34 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from hub.settings import Settings
 from tests.conftest import POSTGRES_URL, Hub, ServerThread, report
 from tests.delivery.conftest import wait_until
+from tests.support.processes import start_worker
 from tests.support.receiver import Receiver, public_key_from_pem
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(settings: Settings, log: Path, **overrides: Any) -> subprocess.Popen[bytes]:
-    """A worker process configured, as an operator would, through HUB_* variables."""
-    values = {
-        "database_url": settings.database_url,
-        "signing_key": settings.signing_key_path,
-        "static_hosts": settings.static_hosts,
-        "geoip_db": settings.geoip_db,
-        "allow_private_webhooks": "1",
-        "webhook_timeout": 2.0,
-        "delivery_lease_seconds": 2.5,
-        "delivery_poll_interval": 0.02,
-        **overrides,
-    }
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
-    env.update({f"HUB_{key.upper()}": str(value) for key, value in values.items()})
-    env["PYTHONPATH"] = str(ROOT)
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "hub", "worker"], cwd=ROOT, env=env, stdout=output, stderr=output
-        )
 
 
 def submit(client: Any, count: int, prefix: str = "REF") -> list[str]:

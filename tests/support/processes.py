@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -146,4 +147,27 @@ def _spawn(
             cwd=ROOT,
             stdout=output,
             stderr=output,
+        )
+
+
+def start_worker(settings: Settings, log: Path, **overrides: Any) -> subprocess.Popen[bytes]:
+    """A `python -m hub worker` process configured, as an operator would, through HUB_*
+    variables; its output goes to `log`."""
+    values = {
+        "database_url": settings.database_url,
+        "signing_key": settings.signing_key_path,
+        "static_hosts": settings.static_hosts,
+        "geoip_db": settings.geoip_db,
+        "allow_private_webhooks": "1",
+        "webhook_timeout": 2.0,
+        "delivery_lease_seconds": 2.5,
+        "delivery_poll_interval": 0.02,
+        **overrides,
+    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
+    env.update({f"HUB_{key.upper()}": str(value) for key, value in values.items()})
+    env["PYTHONPATH"] = str(ROOT)
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker"], cwd=ROOT, env=env, stdout=output, stderr=output
         )
