@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from hub import clock
 from hub.delivery import schedule
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
-from hub.delivery.sender import PushResult, Signed
+from hub.delivery.sender import Outgoing, PushResult
 from hub.delivery.service import announce_deliveries
 from hub.hotlines.models import Hotline
 
@@ -28,7 +28,7 @@ MAX_ERROR_LENGTH = 200
 class Claimed:
     """An event this worker holds the lease on, with the webhook to push it to."""
 
-    event: Signed
+    event: Outgoing
     type: str
     recipient: str
     webhook_url: str
@@ -82,8 +82,6 @@ def claim(
             Event.type,
             Event.recipient,
             Event.body,
-            Event.timestamp,
-            Event.signature,
             Event.attempts,
             Event.retry_from,
         ),
@@ -109,7 +107,7 @@ def claim(
         )
     return [
         Claimed(
-            Signed(row.id, row.timestamp, row.signature, row.body),
+            Outgoing(row.id, row.body),
             row.type,
             row.recipient,
             webhooks[row.recipient],

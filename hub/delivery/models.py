@@ -40,8 +40,6 @@ class Event(SQLModel, table=True):
     recipient: str = Field(max_length=19)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
-    signature: str = Field(max_length=100)
     state: str = Field(default=PENDING, max_length=16)
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     retry_from: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))

@@ -65,8 +65,6 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
                 "recipient": recipient,
                 "created_at": now,
                 "body": event_body(event_id, notice.type, created_at, notice.data),
-                "timestamp": 0,
-                "signature": "",
                 "state": PENDING,
                 "attempts": 0,
                 "retry_from": now,

@@ -25,6 +25,14 @@ class PushResult:
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """An event as claimed for a push: its id and the exact bytes to send."""
+
+    id: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Signed:
     """What a push sends: the event's id, its webhook timestamp and signature, and its body."""
 

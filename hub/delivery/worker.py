@@ -11,13 +11,12 @@ import signal
 import socket
 import threading
 from collections import Counter, deque
-from dataclasses import replace
 from datetime import timedelta
 
 from hub.delivery import doorbell, leases, recorder, signer
 from hub.delivery.leases import Claimed
 from hub.delivery.recorder import Recorder
-from hub.delivery.sender import PushResult, Sender, Signed
+from hub.delivery.sender import Outgoing, PushResult, Sender, Signed
 from hub.delivery.targets import WebhookTargets
 from hub.ids import new_id
 from hub.metrics import heartbeat
@@ -184,10 +183,10 @@ class Worker:
                 return
             await asyncio.sleep(min(remaining, 0.1))
 
-    def _signed_now(self, event: Signed) -> Signed:
+    def _signed_now(self, event: Outgoing) -> Signed:
         """This attempt's own timestamp and signature; the webhook-id stays the event id."""
         timestamp, signature = signer.sign_now(self.keyring.current(), event.id, event.body)
-        return replace(event, timestamp=timestamp, signature=signature)
+        return Signed(event.id, timestamp, signature, event.body)
 
     async def _idle(self) -> None:
         """Until a push finishes, new events are announced, or the poll interval is up."""

@@ -4,7 +4,8 @@ Requests no longer take a global lock to give leaves and pull cursors their numb
 they queue leaves in `log_pending` and put events in `event_feed` without a cursor, and
 the sequencer numbers both after commit. The cursor moves from `events.seq` to
 `event_feed.seq`, a table only the sequencer updates, so numbering never contends with
-the workers' row locks on `events`.
+the workers' row locks on `events`. The stored webhook timestamp and signature go:
+every push attempt and pulled copy is signed when sent.
 
 Revision ID: 0009
 Revises: 0008
@@ -60,6 +61,9 @@ def upgrade() -> None:
     op.drop_index("ix_events_state_seq", "events")
     with op.batch_alter_table("events") as batch:
         batch.drop_column("seq")
+        # Every push attempt and pulled copy is signed when sent: the stored ones are unused.
+        batch.drop_column("timestamp")
+        batch.drop_column("signature")
     op.create_index("ix_events_state", "events", ["state"])
 
 
@@ -67,6 +71,10 @@ def downgrade() -> None:
     op.drop_index("ix_events_state", "events")
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("seq", sa.BigInteger(), unique=True))
+        batch.add_column(
+            sa.Column("timestamp", sa.BigInteger(), nullable=False, server_default="0")
+        )
+        batch.add_column(sa.Column("signature", sa.String(100), nullable=False, server_default=""))
     op.execute(
         "UPDATE events SET seq = (SELECT seq FROM event_feed WHERE event_feed.event_id = events.id)"
     )
