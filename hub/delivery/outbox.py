@@ -104,6 +104,7 @@ def number_queued(session: Session, limit: int) -> int:
     return len(queued)
 
 
-def waiting(session: Session) -> bool:
-    unnumbered = select(EventFeed.pos).where(EventFeed.seq.is_(None)).limit(1)  # type: ignore[union-attr]
-    return session.execute(unnumbered).first() is not None
+def unnumbered(session: Session) -> int:
+    """How many events wait for their pull cursor."""
+    query = select(func.count()).select_from(EventFeed).where(EventFeed.seq.is_(None))  # type: ignore[union-attr]
+    return session.execute(query).scalar() or 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, delete, insert, select
+from sqlalchemy import any_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -93,5 +93,6 @@ def drop(session: Session, ids: list[int]) -> None:
         session.execute(delete(_pending).where(_pending.c.id.in_(ids)))
 
 
-def waiting(session: Session) -> bool:
-    return session.execute(select(_pending.c.id).limit(1)).first() is not None
+def count(session: Session) -> int:
+    """How many events wait for the sequencer."""
+    return session.execute(select(func.count()).select_from(_pending)).scalar() or 0

@@ -82,10 +82,15 @@ def append_now(session: Session, entries: list[queue.Entry]) -> None:
     )
 
 
-def step(database: Database, keyring: KeyRing, origin: str, *, wait: bool) -> LogCheckpoint | None:
-    """One sequencer transaction: what is queued, then a checkpoint of the tree. Returns
-    the latest checkpoint, or None if `wait` is off and another step is running."""
+def step(
+    database: Database, keyring: KeyRing, origin: str, *, wait: bool, rounds: int | None = None
+) -> LogCheckpoint | None:
+    """Sequencer transactions, each of up to BATCH events and a checkpoint of the tree,
+    until the queues are empty or `rounds` have run; the lock is free between them.
+    Returns the latest checkpoint, or None if `wait` is off and another step is running."""
+    done_rounds = 0
     while True:
+        done_rounds += 1
         with database.transaction() as session:
             if not hold(session, wait=wait):
                 return None
@@ -93,7 +98,7 @@ def step(database: Database, keyring: KeyRing, origin: str, *, wait: bool) -> Lo
             key = keyring.current()
             signer.ensure_signing(session, key)
             latest = signer.sign(session, key, origin)
-        if done < BATCH:
+        if done < BATCH or (rounds is not None and done_rounds >= rounds):
             return latest
 
 
@@ -101,20 +106,19 @@ def catch_up(database: Database, keyring: KeyRing, origin: str) -> LogCheckpoint
     """The checkpoint of a tree holding every event committed before this call."""
     with database.session(write=False) as session:
         newest = signer.latest(session)
-        behind = (
-            queue.waiting(session)
-            or outbox.waiting(session)
-            or newest is None
-            or newest.size < storage.size(session)
-        )
+        backlog = max(queue.count(session), outbox.unnumbered(session))
+        behind = backlog or newest is None or newest.size < storage.size(session)
     if not behind:
         assert newest is not None
         return newest
+    # Enough rounds for what was queued at the start, not for what keeps arriving: under a
+    # steady stream a read would otherwise wait for the queue to run dry.
+    rounds = 1 + backlog // BATCH
     try:
-        latest = step(database, keyring, origin, wait=True)
+        latest = step(database, keyring, origin, wait=True, rounds=rounds)
     except signer.RetiredKey:
         # A rotation replaced the key file before committing: the next step has the new key.
-        latest = step(database, keyring, origin, wait=True)
+        latest = step(database, keyring, origin, wait=True, rounds=rounds)
     assert latest is not None
     return latest
 
