@@ -17,6 +17,9 @@ from pydantic import (
     PlainSerializer,
 )
 
+# A display name (a hotline's, a hash list's): no control characters, which PostgreSQL
+# text cannot hold (NUL) and no log or page should carry.
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 T = TypeVar("T")
 
 

@@ -24,8 +24,9 @@ class EventOut(OutModel):
 
 
 class AckIn(WireModel):
-    ids: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
-        min_length=1, max_length=1000
+    # Ids as the hub gives them out (`evt_…`): nothing else can name an event.
+    ids: list[Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]] = (
+        Field(min_length=1, max_length=1000)
     )
 
 

@@ -5,9 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from schemas.common import CountryCode, HotlineId, OutModel, Timestamp, WireModel
+from schemas.common import CountryCode, HotlineId, Name, OutModel, Timestamp, WireModel
 
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 # The pattern is the canonical base64 of 32 bytes (its last digit has zero padding bits);
 # it is for the OpenAPI document: the hub checks keys itself, naming what is wrong.
 PublicKey = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.common import OutModel, Timestamp, WireModel
+from schemas.common import Name, OutModel, Timestamp, WireModel
 
 ListId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,39}$", examples=["iwf-hashes"])]
 Category = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[\x21-\x7e]+$")]
@@ -30,7 +30,7 @@ class ListSource(StrEnum):
 
 class ListIn(WireModel):
     id: ListId
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Name
     source: ListSource
 
 
@@ -78,7 +78,8 @@ class PartOut(OutModel):
 
 class RetractedValue(WireModel):
     alg: Literal["sha256", "sha1", "md5", "pdq", "photodna"]
-    value: Annotated[str, Field(min_length=1, max_length=200)]
+    # Hex or base64: printable ASCII only (PostgreSQL text cannot hold a NUL).
+    value: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 class RetractIn(WireModel):

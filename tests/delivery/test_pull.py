@@ -133,3 +133,10 @@ def test_new_events_after_a_caught_up_cursor_show_up_in_order(api: Hub) -> None:
         "https://files.example.net/1",
         "https://files.example.net/2",
     ]
+
+
+def test_an_ack_of_an_id_with_a_control_character_is_422(api: Hub) -> None:
+    meldpunt = api.register("NL-MELDPUNT", ["NL"])
+    answer = meldpunt.post("/v1/events/ack", json={"ids": ["evt_\u00001"]})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"][:2] == ["body", "ids"]

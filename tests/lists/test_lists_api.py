@@ -276,3 +276,16 @@ def test_a_retraction_of_10000_values_fits_its_body_limit(api: Hub) -> None:
     retracted = api.admin.post("/v1/lists/iwf-hashes/retractions", json={"entries": entries})
     assert retracted.status_code == 200, retracted.text
     assert retracted.json() == {"list": "iwf-hashes", "retracted": 2}
+
+
+def test_a_list_name_or_retracted_value_with_a_control_character_is_422(api: Hub) -> None:
+    # Found by schemathesis on PostgreSQL: a NUL in a name reached the database (500).
+    for name in ("IWF\u0000list", "IWF\nlist"):
+        body = {"id": "iwf-hashes", "name": name, "source": "IWF"}
+        answer = api.admin.post("/v1/lists", json=body)
+        assert answer.status_code == 422, answer.text
+        assert ["body", "name"] in [e["loc"] for e in answer.json()["errors"]]
+    new_list(api)
+    retraction = {"entries": [{"alg": "md5", "value": "d41d8cd9\u0000"}]}
+    answer = api.admin.post("/v1/lists/iwf-hashes/retractions", json=retraction)
+    assert answer.status_code == 422, answer.text
