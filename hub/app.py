@@ -42,7 +42,7 @@ from hub.retry import RetryLostLocks
 from hub.settings import Settings
 from hub.state import HubState, build_state
 from hub.stats.router import router as stats_router
-from hub.strictjson import refuse_duplicate_keys
+from hub.strictjson import check_raw_input
 
 logger = logging.getLogger("hub")
 
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.1",
         summary="Hash-only exchange of CSAM reports between national hotlines (protocol v1.1).",
         lifespan=_lifespan,
-        dependencies=[Depends(refuse_duplicate_keys)],
+        dependencies=[Depends(check_raw_input)],
         docs_url=None,  # served from the hub's own files by docs_ui
         redoc_url=None,
     )
