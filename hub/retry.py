@@ -14,7 +14,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from hub.outage import sqlstate_of
 
 ATTEMPTS = 4
 MAX_REPLAYED_BODY = 8 * 1024 * 1024
@@ -28,15 +28,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 def lost_a_lock(exc: BaseException) -> bool:
     """True for a deadlock victim or a serialization failure, however it is wrapped."""
-    current: BaseException | None = exc
-    while current is not None:
-        if isinstance(current, DBAPIError):
-            current = current.orig
-            continue
-        if getattr(current, "sqlstate", None) in RETRIED_STATES:
-            return True
-        current = current.__cause__
-    return False
+    return sqlstate_of(exc) in RETRIED_STATES
 
 
 class RetryLostLocks:
@@ -62,7 +54,7 @@ class RetryLostLocks:
                     raise
                 logger.warning(
                     "transaction lost a lock; running the request again",
-                    extra={"attempt": attempt, "sqlstate": _sqlstate(exc)},
+                    extra={"attempt": attempt, "sqlstate": sqlstate_of(exc)},
                 )
                 await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
 
@@ -106,8 +98,3 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlstate", None)

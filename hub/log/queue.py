@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hub import clock
+from hub.db import among
 from hub.log.leaves import checked_fields, subject_digest
 from hub.log.models import LogPending
 
@@ -87,10 +88,7 @@ def take(session: Session, limit: int) -> list[Queued]:
 def drop(session: Session, ids: list[int]) -> None:
     """Removes events the sequencer has appended as leaves: exactly these ids, since a
     row with an id between them may be one that had not committed when they were taken."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(delete(_pending).where(_pending.c.id == any_(ids)))
-    else:
-        session.execute(delete(_pending).where(_pending.c.id.in_(ids)))
+    session.execute(delete(_pending).where(among(session, _pending.c.id, ids)))
 
 
 def count(session: Session) -> int:
