@@ -81,7 +81,12 @@ def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:
     return limit
 
 
-def _after(after: Annotated[str | None, Query(min_length=1, max_length=200)] = None) -> str | None:
+def _after(
+    # Cursors are ids or codes the hub gave out: printable ASCII (never a NUL).
+    after: Annotated[
+        str | None, Query(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
+) -> str | None:
     return after
 
 

@@ -1,5 +1,6 @@
 """Duplicate JSON keys are refused (422 naming the field), not settled by the last one;
-so is a NUL character in a path or query parameter (422 naming it).
+so is a NUL character in a query parameter (422 naming it); an id in the path holding one
+names nothing (404).
 
 Python's JSON parser keeps the last of two equal keys silently; this dependency reads the
 same bytes again, keeping every pair, and names the first key that appears twice. No
@@ -13,7 +14,7 @@ from typing import Any
 
 from fastapi import Request
 
-from hub.errors import Invalid, field_error
+from hub.errors import Invalid, NotFound, field_error
 
 
 class _Pairs(list[tuple[str, Any]]):
@@ -45,10 +46,11 @@ def _find_problem(value: Any, loc: list[str | int]) -> Found | None:
 
 
 async def check_raw_input(request: Request) -> None:
-    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
-        if NUL in name or NUL in str(value):
-            where = "path" if name in request.path_params else "query"
-            raise Invalid([field_error([where, name], "holds a NUL character")])
+    if any(NUL in str(value) for value in request.path_params.values()):
+        raise NotFound("no object has an id with a NUL character")
+    for name, value in request.query_params.multi_items():
+        if NUL in name or NUL in value:
+            raise Invalid([field_error(["query", name], "holds a NUL character")])
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     raw = await request.body()
