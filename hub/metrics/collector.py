@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from hub.clock import utcnow
 from hub.db import Database
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
-from hub.log.models import LogCheckpoint, LogLeaf
+from hub.log.models import LogCheckpoint, LogLeaf, LogPending
 from hub.metrics import counters
 from hub.metrics.counters import Tally
 from hub.metrics.models import MetricCounter, WorkerHeartbeat
@@ -123,9 +123,12 @@ def _delivery(session: Session) -> Iterator[Metric]:
 
 
 def _log(session: Session) -> Iterator[Metric]:
-    size = GaugeMetricFamily("hub_log_size", "Leaves in the exchange log")
+    size = GaugeMetricFamily("hub_log_size", "Leaves the sequencer has numbered")
     size.add_metric([], session.scalar(select(func.count()).select_from(LogLeaf)) or 0)
     yield size
+    pending = GaugeMetricFamily("hub_log_pending", "Events waiting for the sequencer")
+    pending.add_metric([], session.scalar(select(func.count()).select_from(LogPending)) or 0)
+    yield pending
     latest = session.execute(
         select(LogCheckpoint.size, LogCheckpoint.signed_at)
         .order_by(LogCheckpoint.size.desc())

@@ -45,8 +45,12 @@ def test_a_report_and_a_rejection_show_in_the_metrics(hub: ServerThread, api: Hu
         ).status_code
         == 400
     )
+    # The log's size is what the sequencer has numbered, a moment after the requests.
     samples = wait_for(
-        hub.url, lambda s: value(s, "hub_reports_rejected_total", reason="malformed") == 1
+        hub.url,
+        lambda s: value(s, "hub_reports_rejected_total", reason="malformed") == 1
+        and value(s, "hub_log_size") >= 3
+        and value(s, "hub_log_pending") == 0,
     )
     assert value(samples, "hub_reports_accepted_total") == 1
     assert value(samples, "hub_reports_rejected_total", reason="invalid") == 1
@@ -54,6 +58,7 @@ def test_a_report_and_a_rejection_show_in_the_metrics(hub: ServerThread, api: Hu
     assert value(samples, "hub_cases_opened_total") == 1
     assert value(samples, "hub_referrals_total", reason="hosting_country") == 1
     assert value(samples, "hub_log_size") >= 3
+    assert value(samples, "hub_log_pending") == 0
     route = {"method": "POST", "route": "/v1/reports"}
     assert value(samples, "hub_http_request_duration_seconds_count", **route) == 3
     assert value(samples, "hub_http_request_duration_seconds_bucket", **route, le="+Inf") == 3
