@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from hub.matching.pdq import IndexMatcher, PdqMatch, ScanMatcher
+from hub.pdq.index import IndexMatcher, PdqMatch, ScanMatcher
 
 THRESHOLD = 31
 QUERIES = 200

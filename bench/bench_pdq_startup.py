@@ -1,6 +1,6 @@
 """Start-up of the contents' PDQ index from a PostgreSQL database holding N known PDQ
 hashes, until it answers from an index (no scan of unindexed rows), and the process's
-memory: from its snapshot file (hub/matching/snapshot.py) against the bulk path without
+memory: from its snapshot file (hub/pdq/snapshot.py) against the bulk path without
 one (COPY of fixed-width lines decoded in numpy, then a build), and optionally against
 reading the same rows as SQLAlchemy rows and adding them one by one (the first way).
 
@@ -50,10 +50,10 @@ def fill_known_pdq(database_url: str, n: int, seed: int = 1) -> None:
 def child(database_url: str, way: str, folder: str) -> None:
     from sqlalchemy import select
 
-    from hub.matching import snapshot
     from hub.matching.models import PdqHash
-    from hub.matching.pdq import IndexMatcher
     from hub.matching.startup import SnapshotPdqIndex
+    from hub.pdq import snapshot
+    from hub.pdq.index import IndexMatcher
 
     database = Database(Settings(database_url=database_url))
     path = snapshot.path_for(Path(folder), "contents", database_url)

@@ -83,7 +83,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rotate_key(settings: Settings, _args: argparse.Namespace) -> int:
-    from hub.log.keys import rotate
+    from hub.exchange.rotation import rotate
 
     return rotate(settings)
 

@@ -5,7 +5,7 @@
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -16,28 +16,23 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
-from hub import docs_ui, openapi, problems
+from hub import docs_ui, jobs, openapi, problems
 from hub.auth.router import router as tokens_router
 from hub.console.router import router as console_router
 from hub.console.web import install as install_console
 from hub.delivery.router import router as delivery_router
-from hub.delivery.worker import deliver_in_process
 from hub.errors import HubError
 from hub.hotlines.router import router as hotlines_router
 from hub.limits import BodyLimits
 from hub.lists.router import router as lists_router
-from hub.log import sequencer
 from hub.log.router import router as log_router
-from hub.matching.startup import load_at_start
 from hub.metrics.health import router as health_router
 from hub.metrics.middleware import RequestMetrics
-from hub.metrics.router import flush_counts, serve_metrics_address
 from hub.metrics.router import router as metrics_router
 from hub.migrate import upgrade
 from hub.outage import is_outage
 from hub.referrals.router import router as referrals_router
 from hub.reports.router import router as reports_router
-from hub.retention.service import purge_periodically
 from hub.retry import RetryLostLocks
 from hub.settings import Settings
 from hub.state import HubState, build_state
@@ -46,24 +41,6 @@ from hub.strictjson import check_raw_input
 
 logger = logging.getLogger("hub")
 
-# A background job runs until its stop event is set: the delivery worker, the sequencer.
-BackgroundJob = Callable[[HubState, threading.Event], None]
-
-
-def background_jobs(state: HubState) -> list[BackgroundJob]:
-    jobs: list[BackgroundJob] = [
-        sequencer.run,
-        flush_counts,
-        serve_metrics_address,
-        load_at_start,
-    ]
-    if state.settings.retention_days is not None:
-        jobs.append(purge_periodically)
-    if state.settings.runs_inprocess_worker:
-        jobs.append(deliver_in_process)
-    return jobs
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: HubState = app.state.hub
@@ -71,7 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = threading.Event()
     threads = [
         threading.Thread(target=job, args=(state, stop), name=f"hub-{job.__name__}", daemon=True)
-        for job in background_jobs(state)
+        for job in jobs.of(state)
     ]
     for thread in threads:
         thread.start()

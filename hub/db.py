@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Engine,
+    Integer,
     TypeDecorator,
     any_,
     bindparam,
@@ -226,6 +228,10 @@ class _NoRows:
 
     def scalars(self) -> list[Any]:
         return []
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

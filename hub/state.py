@@ -13,9 +13,9 @@ from hub.geo.cdn import open_hosting_networks
 from hub.geo.country import CountryLookup, open_country_db
 from hub.geo.resolver import HostResolver, StaticHosts
 from hub.lists.lookup import ListPdqIndex
-from hub.matching import snapshot
 from hub.matching.startup import SnapshotPdqIndex
 from hub.metrics.counters import Tally
+from hub.pdq import snapshot
 from hub.ratelimit import RateLimiter
 from hub.reports.groupcommit import GroupCommit
 from hub.reports.service import Intake

@@ -16,7 +16,7 @@ from hub.deps import (
     StateDep,
     WriteSession,
 )
-from hub.log import sequencer
+from hub.exchange import sequencer
 from hub.pagination import page
 from schemas.common import Page
 from schemas.events import AckIn, AckOut, DeliveryOut, DeliveryState, EventOut

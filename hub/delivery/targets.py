@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import ada_url
 
 from hub.geo.resolver import StaticHosts
-from hub.reports.urls import MAX_URL_LENGTH, IPAddress, is_public_ip
 from hub.settings import Settings
+from hub.urls import MAX_URL_LENGTH, IPAddress, is_public_ip
 
 Resolve = Callable[[str], Sequence[IPAddress]]
 

@@ -15,7 +15,7 @@ from typing import Any
 import maxminddb
 
 from hub.geo.country import _as_looked_up
-from hub.reports.urls import IPAddress
+from hub.urls import IPAddress
 
 _PROVIDER_ID = "abcdefghijklmnopqrstuvwxyz0123456789-"
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import iptocc
 import maxminddb
 
-from hub.reports.urls import IPAddress
+from hub.urls import IPAddress
 
 
 class CountryLookup(Protocol):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import ada_url
 
-from hub.reports.urls import IPAddress, is_public_ip
+from hub.urls import IPAddress, is_public_ip
 
 DEFAULT_DNS_TIMEOUT = 2.0
 

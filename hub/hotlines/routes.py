@@ -6,11 +6,11 @@ Country routes (primary or fallback) are set in `hub.hotlines.service.set_route`
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import exchange
 from hub.errors import Invalid, NotFound, field_error
 from hub.geo.cdn import Provider
 from hub.hotlines.models import CdnRoute, Hotline, Route
 from hub.hotlines.service import route_for_country
+from hub.log import queue
 
 
 def delete_route(session: Session, country: str, actor: str) -> None:
@@ -19,7 +19,7 @@ def delete_route(session: Session, country: str, actor: str) -> None:
         raise NotFound(f"no route for {country}")
     session.delete(route)
     session.flush()
-    exchange.log(
+    queue.log(
         session, "route.deleted", actor=actor, subject={"country": country}, country=country
     )
 
@@ -36,7 +36,7 @@ def set_cdn_route(session: Session, provider: Provider, hotline_id: str, actor: 
     else:
         route.hotline_id = hotline_id
     session.flush()
-    exchange.log(
+    queue.log(
         session,
         "route.cdn_set",
         actor=actor,
@@ -53,7 +53,7 @@ def delete_cdn_route(session: Session, provider: str, actor: str) -> None:
         raise NotFound(f"no route for CDN '{provider}'")
     session.delete(route)
     session.flush()
-    exchange.log(session, "route.cdn_deleted", actor=actor, subject={"cdn": provider}, cdn=provider)
+    queue.log(session, "route.cdn_deleted", actor=actor, subject={"cdn": provider}, cdn=provider)
 
 
 def list_cdn_routes(session: Session, after: str | None, limit: int) -> list[CdnRoute]:

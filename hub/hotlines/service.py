@@ -10,11 +10,12 @@ from collections.abc import Callable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hub import clock, exchange
+from hub import clock
 from hub.errors import Conflict, Invalid, NotFound, field_error
-from hub.exchange import Entry
 from hub.hotlines.models import Hotline, HotlineCountry, Route
-from hub.reports.urls import normalise_webhook_url
+from hub.log import queue
+from hub.log.queue import Entry
+from hub.urls import normalise_webhook_url
 from schemas.hotlines import HotlineIn, HotlineOut, HotlinePatch
 
 # Given a webhook URL, returns an error message or None; set by the delivery domain.
@@ -143,7 +144,7 @@ def _log_change(
             Entry(type, actor, {"hotline": hotline.id, "key": key}, fields)
             for key in sorted(changed)
         ]
-    exchange.log_many(session, entries)
+    queue.log_many(session, entries)
 
 
 def get(session: Session, hotline_id: str) -> Hotline:
@@ -188,7 +189,7 @@ def set_route(session: Session, country: str, hotline_id: str, actor: str) -> Ro
     else:
         route.hotline_id = hotline_id
     session.flush()
-    exchange.log(
+    queue.log(
         session,
         "route.set",
         actor=actor,

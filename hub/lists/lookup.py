@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from hub.db import Database
 from hub.lists import pdqload
 from hub.lists.models import ListEntry, ListVersion
-from hub.matching import snapshot
-from hub.matching.pdq import IndexMatcher
+from hub.pdq import snapshot
+from hub.pdq.index import IndexMatcher
 
 # Rows per IN (...) list, well under every driver's parameter limit.
 CHUNK = 400

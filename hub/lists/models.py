@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
-from hub.db import UtcDateTime
-from hub.matching.models import BigId
+from hub.db import BigId, UtcDateTime
 
 
 class HashList(SQLModel, table=True):

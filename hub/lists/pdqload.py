@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.lists.models import ListRetraction, ListVersion
-from hub.matching.pdqload import fixed_lines, from_hex
+from hub.pdq.bulk import fixed_lines, from_hex
 
 LINE = 65  # 64 hex digits and a newline
 _SELECT_LIVE = (

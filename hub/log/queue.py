@@ -2,7 +2,7 @@
 
 A request checks its events against the leaf schema and writes them here in its own
 transaction, taking no lock that another request waits on. The sequencer
-(`hub.log.sequencer`) later takes committed rows in `id` order, gives each its `seq`,
+(`hub.exchange.sequencer`) later takes committed rows in `id` order, gives each its `seq`,
 and appends the leaves.
 """
 
@@ -50,9 +50,20 @@ class Queued:
     fields: Mapping[str, str]
 
 
-def enqueue(session: Session, entries: list[Entry]) -> None:
-    """Checks and writes `entries`, in order, in the caller's transaction; raises
-    `LeafRejected` (writing nothing) if any field is outside the leaf schema."""
+def log(session: Session, type: str, *, actor: str, subject: Any, **fields: str | None) -> None:
+    """Logs one leaf: `type`, `actor`, the non-empty `fields`, and the digest of `subject`.
+
+    Field names and values are checked against the leaf schema (docs/log.md) before
+    anything is written: an unknown field, a URL or anything shaped like a content hash
+    raises `LeafRejected`.
+    """
+    log_many(session, [Entry(type, actor, subject, fields)])
+
+
+def log_many(session: Session, entries: list[Entry]) -> None:
+    """Checks and writes `entries`, in order, with one statement in the caller's
+    transaction; raises `LeafRejected` (writing nothing) if any field is outside the leaf
+    schema."""
     if not entries:
         return
     at = clock.utcnow()

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from hub.deps import AuditorOrHotline, ReadSession, StateDep
 from hub.errors import Forbidden, Invalid, field_error
-from hub.log import keys, sequencer, service, storage
+from hub.exchange import sequencer
+from hub.log import keys, service, storage
 from hub.state import HubState
 from schemas.log import ConsistencyProof, InclusionProof, KeySet, LogEntries
 

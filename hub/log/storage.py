@@ -1,7 +1,7 @@
 """The exchange log in the database: appending leaves with the perfect nodes they complete,
 and reading entries, roots and proofs back with one node query each.
 
-Only the sequencer appends (`hub.log.sequencer`), one transaction at a time, so sequence
+Only the sequencer appends (`hub.exchange.sequencer`), one transaction at a time, so sequence
 numbers have no gaps and a rollback takes its leaves with it.
 """
 
@@ -38,7 +38,7 @@ def size(session: Session) -> int:
 def append_many(session: Session, queued: list[Queued]) -> list[int]:
     """Appends leaves in order with the perfect nodes they complete; returns their `seq`.
 
-    Only the sequencer calls this, holding its lock (`hub.log.sequencer`): the size read
+    Only the sequencer calls this, holding its lock (`hub.exchange.sequencer`): the size read
     here cannot change before the transaction ends.
     """
     next_seq = size(session)

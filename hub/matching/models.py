@@ -6,13 +6,10 @@ in-memory matcher catch up with rows that other processes added.
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer, String
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
-from hub.db import UtcDateTime
-
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT identity.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from hub.db import BigId, UtcDateTime
 
 
 class Content(SQLModel, table=True):

@@ -16,9 +16,9 @@ from hub import clock
 from hub.db import Database, among, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
-from hub.matching import pdqload
 from hub.matching.models import Content, ContentHash, PdqHash
-from hub.matching.pdq import IndexMatcher, PdqMatch, ScanMatcher
+from hub.pdq import bulk
+from hub.pdq.index import IndexMatcher, PdqMatch, ScanMatcher
 
 MIN_PDQ_QUALITY = 50
 # Order in which a report's hashes are tried; the first that is known names the content.
@@ -40,7 +40,7 @@ class PdqIndex:
 
     On PostgreSQL a row can commit after one with a higher `seq`; re-reading a window
     of SLACK rows below the high-water mark picks such late rows up. Rows are read in
-    bulk (hub/matching/pdqload.py), so the first load of millions takes seconds.
+    bulk (hub/pdq/bulk.py), so the first load of millions takes seconds.
     """
 
     SLACK = 256
@@ -59,7 +59,7 @@ class PdqIndex:
     def catch_up(self) -> None:
         # A session of its own: only committed rows enter the long-lived matcher.
         with self._database.session(write=False) as session, self._lock:
-            for rows in pdqload.read_after(session, self._seen - self.SLACK):
+            for rows in bulk.read_after(session, self._seen - self.SLACK):
                 new = ~np.isin(rows.seqs, self._added)
                 self._matcher.add_many(rows.content_ids[new], rows.hashes[new])
                 if len(rows.seqs):
@@ -76,7 +76,7 @@ class PdqIndex:
         _hold_pdq_lock(session)
         self.catch_up()
         extra = ScanMatcher()
-        for rows in pdqload.read_after(session, self._seen):
+        for rows in bulk.read_after(session, self._seen):
             extra.add_many(rows.content_ids, rows.hashes)
         return PdqView(self._matcher, extra)
 

@@ -8,18 +8,15 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from hub.db import Database
-from hub.matching import snapshot
 from hub.matching.service import PdqIndex
-
-if TYPE_CHECKING:
-    from hub.state import HubState
+from hub.pdq import snapshot
 
 logger = logging.getLogger("hub.matching")
 
@@ -109,14 +106,3 @@ def _facts(session: Session, low: int) -> list[Any]:
     count, last = session.execute(text(_LAST_BELOW), {"low": low}).one()
     row = session.execute(text(_ROW), {"seq": last}).one_or_none() if last is not None else None
     return [int(count), last, *(row or (None, None))]
-
-
-def load_at_start(state: "HubState", stop: threading.Event) -> None:
-    """A background job of `serve`: loads both PDQ indexes once at start, so the first PDQ
-    report does not wait for them (it still would, behind this, during a first load)."""
-    try:
-        state.intake.pdq_index.catch_up()
-        with state.database.session(write=False) as session:
-            state.intake.list_index.catch_up(session)
-    except Exception:
-        logger.exception("loading the PDQ indexes at start failed; the first lookup retries")

@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
-from hub.db import UtcDateTime
-from hub.matching.models import BigId
+from hub.db import BigId, UtcDateTime
 
 
 class Referral(SQLModel, table=True):

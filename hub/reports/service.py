@@ -21,7 +21,7 @@ from hub.geo.resolver import HostResolver
 from hub.lists.lookup import ListPdqIndex
 from hub.matching.service import PdqIndex
 from hub.reports.models import Case, Report
-from hub.reports.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
+from hub.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
 from schemas.reports import ReportIn, ReportOut
 
 

@@ -7,10 +7,8 @@ leaf per case. Log leaves never held the purged data, so the log stays verifiabl
 """
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -21,12 +19,8 @@ from hub.db import Database
 from hub.delivery.models import Event, EventFeed
 from hub.exchange import Entry
 from hub.matching.models import ContentHash, PdqHash
-from hub.outage import run_through_outages
 from hub.reports.models import Case, Report
 from schemas.common import format_timestamp
-
-if TYPE_CHECKING:
-    from hub.state import HubState
 
 logger = logging.getLogger("hub.retention")
 
@@ -34,8 +28,6 @@ logger = logging.getLogger("hub.retention")
 BATCH = 500
 # Events read at once while looking for those that name a purged case.
 EVENT_CHUNK = 2000
-# How often `serve` purges when HUB_RETENTION_DAYS is set.
-PURGE_INTERVAL = 3600.0
 PURGED_LEAF = "retention.purged"
 _PURGE_LOCK = 0x48554252  # "HUBR"
 
@@ -185,20 +177,3 @@ def _events_naming(session: Session, case_ids: list[str]) -> list[str]:
         if len(rows) < EVENT_CHUNK:
             return found
         after = rows[-1].id
-
-
-def purge_periodically(state: "HubState", stop: threading.Event) -> None:
-    """A background job of `serve` when HUB_RETENTION_DAYS is set: purges every hour."""
-    days = state.settings.retention_days
-    assert days is not None
-    while not stop.is_set():
-        try:
-            # Through an outage it waits for the database (logged once), then purges.
-            purged = run_through_outages(
-                lambda: purge(state.database, days), stop, state.database.outage
-            )
-            if purged is not None and purged.cases:
-                logger.info("retention purge done", extra={"cases": purged.cases})
-        except Exception:
-            logger.warning("retention purge failed; next try in an hour", exc_info=True)
-        stop.wait(PURGE_INTERVAL)

@@ -14,9 +14,10 @@ from sqlalchemy import text
 from hub.db import Database
 from hub.lists import service as lists
 from hub.lists.lookup import ListPdqIndex
-from hub.matching import pdq, snapshot
-from hub.matching.pdq import PdqMatch
 from hub.matching.startup import SnapshotPdqIndex
+from hub.pdq import index as pdq
+from hub.pdq import snapshot
+from hub.pdq.index import PdqMatch
 from hub.settings import Settings
 from schemas.lists import ListIn
 

@@ -175,7 +175,7 @@ def test_an_entry_rewritten_in_transit_is_caught_by_a_full_audit(
 def test_a_key_rotation_needs_a_deliberate_new_pin(
     tmp_path: Path, iwf: httpx.Client, auditor: tuple[HubClient, Tampering], settings: Settings
 ) -> None:
-    from hub.log.keys import rotate
+    from hub.exchange.rotation import rotate
 
     client, _ = auditor
     state = tmp_path / "audit.json"

@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from hub.reports.urls import MAX_URL_LENGTH, InvalidUrl, normalise_url
+from hub.urls import MAX_URL_LENGTH, InvalidUrl, normalise_url
 
 SCHEMES = st.sampled_from(["http", "https", "HTTP", "hTTps", "ftp", "file", "javascript", "ws"])
 SEPARATORS = st.sampled_from(["://", ":/", ":\\\\", ":", ":///", "://\\"])

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from hub import exchange
 from hub.db import Database
-from hub.log import sequencer, storage
+from hub.exchange import sequencer
+from hub.log import storage
 from hub.log.leaves import LeafRejected
 from hub.log.models import LogLeaf, LogNode, LogPending, node_key
 from hub.migrate import upgrade

@@ -14,8 +14,9 @@ from hub import clock, exchange
 from hub.db import Database
 from hub.delivery import service
 from hub.delivery.models import EventFeed
+from hub.exchange import sequencer
 from hub.hotlines.models import Hotline
-from hub.log import sequencer, storage
+from hub.log import storage
 from hub.log.models import LogCheckpoint, LogPending
 from hub.migrate import upgrade
 from hub.settings import Settings

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from hub.matching.pdq import PdqMatch, PdqMatcher, ScanMatcher, hamming
+from hub.pdq.index import PdqMatch, PdqMatcher, ScanMatcher, hamming
 
 THRESHOLD = 31
 

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from hub.matching import pdq
-from hub.matching.pdq import IndexMatcher, PdqMatch, ScanMatcher
+from hub.pdq import index as pdq
+from hub.pdq.index import IndexMatcher, PdqMatch, ScanMatcher
 
 
 def distances_to(stored: np.ndarray, query: bytes) -> np.ndarray:

@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from hub.reports.urls import (
+from hub.urls import (
     MAX_URL_LENGTH,
     InvalidUrl,
     NormalisedUrl,

@@ -15,8 +15,6 @@ Every `serve` process polls (`run`); reads that must see every acknowledged chan
 """
 
 import logging
-import threading
-from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -27,15 +25,10 @@ from hub.delivery import outbox
 from hub.log import queue, signer, storage
 from hub.log.leaves import checked_fields, subject_digest
 from hub.log.models import LogCheckpoint
-from hub.outage import every, run_through_outages
 from hub.signing import KeyRing
-
-if TYPE_CHECKING:
-    from hub.state import HubState
 
 LOCK = 0x48554253  # "HUBS"
 BATCH = 2000
-POLL_SECONDS = 0.1
 logger = logging.getLogger("hub.log")
 
 
@@ -121,25 +114,3 @@ def catch_up(database: Database, keyring: KeyRing, origin: str) -> LogCheckpoint
         latest = step(database, keyring, origin, wait=True, rounds=rounds)
     assert latest is not None
     return latest
-
-
-def run(state: "HubState", stop: threading.Event) -> None:
-    """Background job of `serve`: records the hub key, then runs a step every poll; an
-    outage is waited out and logged once (`hub.outage`)."""
-    database, keyring, origin = state.database, state.keyring, state.settings.log_origin
-
-    def record_key() -> None:
-        with database.transaction() as session:
-            signer.record(session, keyring.current(), clock.utcnow())
-
-    try:
-        run_through_outages(record_key, stop, database.outage)
-    except Exception:
-        logger.warning("could not record the hub key", exc_info=True)
-    every(
-        POLL_SECONDS,
-        lambda: step(database, keyring, origin, wait=False),
-        stop,
-        database.outage,
-        "sequencing",
-    )

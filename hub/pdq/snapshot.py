@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hub.matching.pdq import LARGE, SMALL, ChunkIndex, IndexMatcher, Layout, MatcherState
+from hub.pdq.index import LARGE, SMALL, ChunkIndex, IndexMatcher, Layout, MatcherState
 
 MAGIC = b"HUBPDQSNAP1\n"
 _ALIGN = 4096
