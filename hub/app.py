@@ -41,6 +41,7 @@ from hub.strictjson import check_raw_input
 
 logger = logging.getLogger("hub")
 
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: HubState = app.state.hub

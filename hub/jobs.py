@@ -49,7 +49,9 @@ def load_pdq_indexes(state: HubState, stop: threading.Event) -> None:
         with state.database.session(write=False) as session:
             state.intake.list_index.catch_up(session)
     except Exception:
-        logging.getLogger("hub.matching").exception("loading the PDQ indexes at start failed; the first lookup retries")
+        logging.getLogger("hub.matching").exception(
+            "loading the PDQ indexes at start failed; the first lookup retries"
+        )
 
 
 def purge_hourly(state: HubState, stop: threading.Event) -> None:
@@ -62,9 +64,13 @@ def purge_hourly(state: HubState, stop: threading.Event) -> None:
                 lambda: purge(state.database, days), stop, state.database.outage
             )
             if purged is not None and purged.cases:
-                logging.getLogger("hub.retention").info("retention purge done", extra={"cases": purged.cases})
+                logging.getLogger("hub.retention").info(
+                    "retention purge done", extra={"cases": purged.cases}
+                )
         except Exception:
-            logging.getLogger("hub.retention").warning("retention purge failed; next try in an hour", exc_info=True)
+            logging.getLogger("hub.retention").warning(
+                "retention purge failed; next try in an hour", exc_info=True
+            )
         stop.wait(PURGE_INTERVAL_SECONDS)
 
 

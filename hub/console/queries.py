@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.auth.models import Token
+from hub.cases.models import Case
 from hub.delivery.models import DEAD, PENDING, Event
 from hub.hotlines.models import Hotline
 from hub.log import signer, storage
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 
 WEEKS_PLOTTED = 12
 

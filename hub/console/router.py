@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from hub.auth import service as tokens
+from hub.cases import service as cases
 from hub.console import plots, queries, sessions
 from hub.console.web import (
     COOKIE,
@@ -30,7 +31,7 @@ from hub.errors import Forbidden, HubError, Unauthenticated
 from hub.hotlines import service as hotlines
 from hub.log import note, signer, storage
 from hub.ratelimit import client_key
-from hub.referrals import cases
+from hub.referrals import service as referrals
 from hub.state import HubState
 from hub.stats import service as stats
 from schemas.hotlines import HotlineIn, HotlinePatch
@@ -160,7 +161,7 @@ def route_case(
     request: Request, case_id: IdPath, state: StateDep, who: SignedInDep, form: FormDep
 ) -> Response:
     _, error = _change(
-        state, lambda s: cases.route_by_hand(s, case_id, form.get("hotline"), who.subject)
+        state, lambda s: referrals.route_by_hand(s, case_id, form.get("hotline"), who.subject)
     )
     return _queue(request, state, who, error) if error else done("/queue", "routed")
 

@@ -18,7 +18,7 @@ from hub import clock
 from hub.delivery import schedule
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
 from hub.delivery.sender import Outgoing, PushResult
-from hub.delivery.service import announce_deliveries
+from hub.delivery.service import OnDelivered
 from hub.hotlines.models import Hotline
 
 MAX_ERROR_LENGTH = 200
@@ -123,13 +123,13 @@ def record(
     session: Session,
     owner: str,
     outcomes: Sequence[tuple[Claimed, PushResult]],
+    on_delivered: OnDelivered,
     rng: random.Random | None = None,
 ) -> list[str]:
     """Writes the outcomes of pushes; returns each event's state, or "lost" without the lease.
 
     Locks the event rows still leased to `owner` in id order, writes every delivered one
-    with one statement and the failed ones with another, then moves the delivered
-    referrals, all in the caller's transaction (a fixed number of statements).
+    with one statement and the failed ones with another, then tells `on_delivered`, all in the caller's transaction (a fixed number of statements).
     """
     now = clock.utcnow()
     ids = sorted({claimed.event.id for claimed, _ in outcomes})
@@ -199,7 +199,7 @@ def record(
             ),
             sorted(failed, key=lambda row: str(row["event_id"])),
         )
-    announce_deliveries(session, [(c.type, c.event.body) for c in delivered], now)
+    on_delivered(session, [(c.type, c.event.body) for c in delivered], now)
     return [states[claimed.event.id] for claimed, _ in outcomes]
 
 

@@ -14,6 +14,7 @@ from hub.db import Database
 from hub.delivery import leases
 from hub.delivery.leases import Claimed
 from hub.delivery.sender import PushResult
+from hub.delivery.service import OnDelivered
 from hub.outage import Backoff, is_outage
 
 logger = logging.getLogger("hub.delivery")
@@ -28,9 +29,10 @@ WINDOW = 0.1
 class Recorder:
     """A queue of outcomes and the thread that writes them for one worker (`owner`)."""
 
-    def __init__(self, database: Database, owner: str) -> None:
+    def __init__(self, database: Database, owner: str, on_delivered: OnDelivered) -> None:
         self.database = database
         self.owner = owner
+        self.on_delivered = on_delivered
         self._queue: list[tuple[float, Outcome]] = []
         self._writing = 0
         self._closing = False
@@ -91,7 +93,7 @@ class Recorder:
         while True:
             try:
                 with self.database.transaction() as session:
-                    states = leases.record(session, self.owner, batch)
+                    states = leases.record(session, self.owner, batch, self.on_delivered)
             except Exception as exc:
                 if is_outage(exc):
                     self.database.outage.failed(exc)

@@ -18,6 +18,7 @@ from hub.deps import (
 )
 from hub.exchange import sequencer
 from hub.pagination import page
+from hub.referrals import status
 from schemas.common import Page
 from schemas.events import AckIn, AckOut, DeliveryOut, DeliveryState, EventOut
 
@@ -42,7 +43,7 @@ def pull(
 @router.post("/v1/events/ack", response_model=AckOut, tags=["events"])
 def ack(body: AckIn, who: HotlineDep, session: WriteSession) -> AckOut:
     """Marks the caller's events delivered; ids that are not the caller's are ignored."""
-    acknowledged = service.ack(session, who.subject, body.ids)
+    acknowledged = service.ack(session, who.subject, body.ids, status.record_deliveries)
     session.commit()
     return AckOut(acknowledged=acknowledged)
 

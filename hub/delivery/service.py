@@ -4,7 +4,7 @@ A hotline only ever sees or acknowledges events addressed to it; other ids count
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,6 @@ from hub import clock
 from hub.delivery import signer
 from hub.delivery.models import DELIVERED, PENDING, Event, EventFeed
 from hub.errors import Conflict, Invalid, NotFound, field_error
-from hub.referrals.status import mark_delivered_many
 from hub.signing import HubKey
 
 
@@ -29,6 +28,11 @@ def parse_cursor(after: str | None) -> int:
 
 
 Numbered = tuple[int, Event]  # an event and its cursor
+
+OnDelivered = Callable[[Session, Sequence[tuple[str, bytes]], datetime], None]
+"""What the hub does, in the same transaction, when events (type, body) first reach their
+hotline by push or ack at a time: the referrals domain moves referrals to `delivered`.
+Delivery knows nothing of referrals; the worker and the ack route pass this in."""
 
 
 def feed(session: Session, hotline_id: str, after: int, limit: int) -> list[Numbered]:
@@ -57,7 +61,7 @@ def feed_page(session: Session, events: Sequence[Numbered]) -> dict[str, Any]:
     return {"items": [to_pulled(e, key) for _, e in events], "next": cursor}
 
 
-def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:
+def ack(session: Session, hotline_id: str, ids: Sequence[str], on_delivered: OnDelivered) -> int:
     """Marks the caller's events among `ids` delivered; returns how many were the caller's."""
     now = clock.utcnow()
     # Event rows are locked in id order before any referral is touched, as the worker does,
@@ -76,22 +80,8 @@ def ack(session: Session, hotline_id: str, ids: Sequence[str]) -> int:
             .values(state=DELIVERED, delivered_at=now, next_attempt_at=None, lease_until=None),
             execution_options={"synchronize_session": False},
         )
-        announce_deliveries(session, [(row.type, row.body) for row in fresh], now)
+        on_delivered(session, [(row.type, row.body) for row in fresh], now)
     return len(mine)
-
-
-def announce_deliveries(
-    session: Session, delivered: Iterable[tuple[str, bytes]], at: datetime
-) -> None:
-    """Delivered `referral.created` events (type, body) move their referrals from pending
-    to delivered, all at once; other types and referrals past pending change nothing."""
-    referral_ids = [
-        json.loads(body)["data"]["id"]
-        for event_type, body in delivered
-        if event_type == "referral.created"
-    ]
-    if referral_ids:
-        mark_delivered_many(session, referral_ids, at)
 
 
 def deliveries(session: Session, state: str, after: int, limit: int) -> list[Numbered]:

@@ -22,6 +22,7 @@ from hub.ids import new_id
 from hub.metrics import heartbeat
 from hub.migrate import upgrade
 from hub.outage import Backoff, is_outage, run_through_outages
+from hub.referrals import status
 from hub.settings import Settings
 from hub.state import HubState, build_state
 
@@ -60,7 +61,7 @@ class Worker:
         self._in_flight: dict[asyncio.Task[PushResult], Claimed] = {}
         # Claimed events waiting for a push slot of their hotline, with when their lease ends.
         self._waiting: dict[str, deque[tuple[float, Claimed]]] = {}
-        self._recorder = Recorder(self.database, self.owner)
+        self._recorder = Recorder(self.database, self.owner, status.record_deliveries)
         self._wake = asyncio.Event()
         self._rung = False
         # Set by a claim that came back short: when, and which hotlines were busy after it.

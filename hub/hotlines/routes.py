@@ -19,9 +19,7 @@ def delete_route(session: Session, country: str, actor: str) -> None:
         raise NotFound(f"no route for {country}")
     session.delete(route)
     session.flush()
-    queue.log(
-        session, "route.deleted", actor=actor, subject={"country": country}, country=country
-    )
+    queue.log(session, "route.deleted", actor=actor, subject={"country": country}, country=country)
 
 
 def set_cdn_route(session: Session, provider: Provider, hotline_id: str, actor: str) -> CdnRoute:

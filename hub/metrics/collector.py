@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from hub.cases.models import Case
 from hub.clock import utcnow
 from hub.db import Database
 from hub.delivery.models import DEAD, DELIVERED, PENDING, Event
@@ -27,7 +28,7 @@ from hub.metrics import counters
 from hub.metrics.counters import Tally
 from hub.metrics.models import MetricCounter, WorkerHeartbeat
 from hub.referrals.models import Referral
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 
 logger = logging.getLogger("hub.metrics")
 

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
+from hub.cases.models import Case
+from hub.cases.service import reporters_of
 from hub.db import insert_ignore
 from hub.errors import Conflict, NotFound, field_error
 from hub.ids import new_id
 from hub.referrals.models import Referral, ReferralAction
-from hub.referrals.service import reporters_of
-from hub.reports.models import Case
 from schemas.referrals import ActionIn, ActionOut, Status
 
 

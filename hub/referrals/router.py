@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from hub.cases import service as cases
 from hub.deps import (
     AdminDep,
     AfterDep,
@@ -21,7 +22,7 @@ from hub.deps import (
 )
 from hub.errors import Forbidden, HubError
 from hub.pagination import page
-from hub.referrals import actions, cases, service, status
+from hub.referrals import actions, service, status
 from hub.state import HubState
 from schemas.common import Page, Problem
 from schemas.referrals import ActionIn, ActionOut, CaseOut, ReferralOut, RouteCaseIn, StatusIn
@@ -128,7 +129,7 @@ def list_cases(
 @router.post("/v1/cases/{case_id}/route", response_model=CaseOut, tags=["administration"])
 def route_case(case_id: IdPath, body: RouteCaseIn, who: AdminDep, session: WriteSession) -> dict:
     """Routes an unassigned case by hand: a referral to `hotline`, announced as usual."""
-    out = cases.route_by_hand(session, case_id, body.hotline, who.subject)
+    out = service.route_by_hand(session, case_id, body.hotline, who.subject)
     session.commit()
     return out
 
@@ -189,7 +190,7 @@ def get_case(case_id: IdPath, who: AnyPrincipal, session: ReadSession) -> dict:
     if who.kind not in ("hotline", "admin"):
         raise Forbidden("needs a hotline or admin token")
     hotline_id = who.subject if who.kind == "hotline" else None
-    return cases.to_wire(session, service.case_for(session, case_id, hotline_id), hotline_id)
+    return cases.to_wire(session, cases.case_for(session, case_id, hotline_id), hotline_id)
 
 
 @router.post("/v1/cases/{case_id}/status", response_model=CaseOut, responses=STATUS_RESPONSES)

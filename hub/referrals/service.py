@@ -11,35 +11,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import clock, exchange
+from hub.cases.models import Case
+from hub.cases.service import hosting_of, reporters_by_case
+from hub.cases.service import to_wire as case_wire
 from hub.db import among, insert_ignore, update_rows
-from hub.errors import NotFound
+from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.exchange import Entry, Notice
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from hub.matching.models import Content
 from hub.matching.service import hashes_of
 from hub.referrals.models import Referral
-from hub.reports.models import Case, CaseReporter
-from hub.reports.service import hosting_of
 from schemas.referrals import ReferralOut
-
-
-def reporters_of(session: Session, case_id: str) -> list[str]:
-    return reporters_by_case(session, [case_id]).get(case_id, [])
-
-
-def reporters_by_case(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
-    """Each case's reporting hotlines, in the order they joined, with one query."""
-    reporters: dict[str, list[str]] = {}
-    if not case_ids:
-        return reporters
-    for case_id, hotline_id in session.execute(
-        select(CaseReporter.case_id, CaseReporter.hotline_id)
-        .where(among(session, CaseReporter.case_id, list(set(case_ids))))
-        .order_by(CaseReporter.joined_at, CaseReporter.hotline_id)
-    ):
-        reporters.setdefault(case_id, []).append(hotline_id)
-    return reporters
 
 
 @dataclass(frozen=True)
@@ -198,16 +181,19 @@ def inbox(session: Session, hotline_id: str, after: str | None, limit: int) -> l
     return list(session.scalars(query))
 
 
-def case_for(session: Session, case_id: str, hotline_id: str | None) -> Case:
-    """The case for a reporter of it (`hotline_id`) or the admin (None); otherwise 404."""
-    case = session.get(Case, case_id)
-    if case is None or (
-        hotline_id is not None and hotline_id not in reporters_of(session, case_id)
-    ):
-        raise NotFound(f"no case '{case_id}'")
-    return case
-
-
 def public_keys_of(session: Session, hotline_id: str) -> list[str]:
     hotline = session.get(Hotline, hotline_id)
     return list(hotline.public_keys) if hotline is not None else []
+
+
+def route_by_hand(session: Session, case_id: str, hotline_id: str, actor: str) -> dict[str, Any]:
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"no case '{case_id}'")
+    if not case.unassigned:
+        raise Conflict(f"case '{case_id}' is not in the unassigned queue")
+    hotline = session.get(Hotline, hotline_id)
+    if hotline is None or not hotline.active:
+        raise Invalid([field_error(["body", "hotline"], f"no active hotline '{hotline_id}'")])
+    open_referral(session, case, hotline_id, actor=actor)
+    return case_wire(session, case)

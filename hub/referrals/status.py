@@ -1,4 +1,4 @@
-"""The status graph of referrals and domestic cases (docs/protocol.md section 6) and its moves.
+"""Moving referrals and domestic cases along their status graph (`hub.cases.graph`).
 
 Hotline updates come through `change_referral_status` / `change_case_status` after
 `verify_signed` has checked them; `mark_delivered` is the one move only the hub makes.
@@ -6,9 +6,10 @@ Hotline updates come through `change_referral_status` / `change_case_status` aft
 
 import base64
 import hashlib
+import json
 import logging
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,43 +20,24 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import clock, exchange
+from hub.cases import service as cases
+from hub.cases.graph import CLOSING, S, check_move, is_domestic
+from hub.cases.models import Case
 from hub.db import insert_ignore
 from hub.delivery.outbox import Notice
 from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
 from hub.exchange import Entry
 from hub.hotlines.service import route_for_country, serves
 from hub.ids import new_id
-from hub.referrals import cases
 from hub.referrals.models import Referral, SeenRequest, StatusChange
 from hub.referrals.service import (
     open_referral,
-    reporters_of,
     to_wire,
     to_wires,
 )
-from hub.reports.models import Case
 from schemas.referrals import ActionIn, CaseStatusChanged, ReferralRerouted, Status, StatusIn
 
 logger = logging.getLogger("hub.referrals")
-
-S = Status
-NEXT: Mapping[Status, tuple[Status, ...]] = {
-    S.pending: (S.delivered,),
-    S.delivered: (S.accepted,),
-    S.accepted: (S.notice_sent, S.law_enforcement_hold, S.not_illegal, S.content_gone, S.rerouted),
-    S.notice_sent: (S.notice_sent, S.removed),
-    S.law_enforcement_hold: (S.notice_sent,),
-    S.removed: (),
-    S.not_illegal: (),
-    S.content_gone: (),
-    S.rerouted: (),
-}
-# A domestic case has nothing to deliver: its reporter moves it from pending to accepted.
-DOMESTIC_NEXT: Mapping[Status, tuple[Status, ...]] = {**NEXT, S.pending: (S.accepted,)}
-HUB_ONLY = frozenset({S.delivered})
-TERMINAL = frozenset(status for status, after in NEXT.items() if not after)
-# These free the case's URL: a new report of it opens a new case linked as `previous`.
-CLOSING = frozenset({S.removed, S.content_gone})
 
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
 # Standard Webhooks: the id and timestamp may not contain "." (they are "."-joined when signed).
@@ -73,12 +55,6 @@ class BadSignature(Unauthenticated):
 
     def headers(self) -> dict[str, str]:
         return {}
-
-
-def allowed_next(current: str, *, domestic: bool) -> list[str]:
-    """The states a hotline may post next, in graph order (`delivered` is the hub's own)."""
-    graph = DOMESTIC_NEXT if domestic else NEXT
-    return [status.value for status in graph[Status(current)] if status not in HUB_ONLY]
 
 
 def verify_signed(
@@ -167,7 +143,7 @@ def change_referral_status(
         referral.status == update.status and referral.status_at == update.occurred_at
     ):
         return to_wire(session, referral, case)
-    _check_move(referral.status, update.status, f"referral '{referral.id}'", domestic=False)
+    check_move(referral.status, update.status, f"referral '{referral.id}'", domestic=False)
     _apply(session, case, referral, update, hotline_id, request_id)
     return to_wire(session, referral, case)
 
@@ -181,7 +157,7 @@ def change_case_status(
 ) -> dict[str, Any]:
     """Moves a domestic case its reporter handles along the graph; returns it as it is now."""
     case = session.get(Case, case_id)
-    if case is None or hotline_id not in reporters_of(session, case_id):
+    if case is None or hotline_id not in cases.reporters_of(session, case_id):
         raise NotFound(f"no case '{case_id}'")
     case = _lock_case(session, case_id)
     if _already_applied(session, request_id, case, None, update) or _repeats_domestic(
@@ -208,9 +184,24 @@ def change_case_status(
             allowed=[],
             current=case.status,
         )
-    _check_move(case.status, update.status, f"case '{case.id}'", domestic=True)
+    check_move(case.status, update.status, f"case '{case.id}'", domestic=True)
     _apply(session, case, None, update, hotline_id, request_id)
     return cases.to_wire(session, case, hotline_id)
+
+
+def record_deliveries(
+    session: Session, delivered: Sequence[tuple[str, bytes]], at: datetime
+) -> None:
+    """Delivered `referral.created` events (type, body) move their referrals from pending
+    to delivered, all at once; other types and referrals past pending change nothing.
+    The delivery worker and the ack route call this (`hub.delivery.service.OnDelivered`)."""
+    referral_ids = [
+        json.loads(body)["data"]["id"]
+        for event_type, body in delivered
+        if event_type == "referral.created"
+    ]
+    if referral_ids:
+        mark_delivered_many(session, referral_ids, at)
 
 
 def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:
@@ -333,10 +324,6 @@ def mark_delivered_many(session: Session, referral_ids: Collection[str], at: dat
     return len(moving)
 
 
-def is_domestic(case: Case) -> bool:
-    return case.routing_reason == "domestic" and case.active_referral_id is None
-
-
 def _lock_case(session: Session, case_id: str) -> Case:
     # FOR NO KEY UPDATE: reports joining the case (a key-share lock via its foreign key)
     # are not blocked by a status change that leaves the case's keys alone.
@@ -390,23 +377,6 @@ def _repeats_domestic(session: Session, case: Case, update: StatusIn) -> bool:
         return False
     # A rerouted domestic case has moved on to its new route, so its status is no longer it.
     return case.status == update.status or update.status is S.rerouted
-
-
-def _check_move(current: str, target: Status, subject: str, *, domestic: bool) -> None:
-    allowed = allowed_next(current, domestic=domestic)
-    if target in allowed:
-        return
-    if Status(current) in TERMINAL:
-        after = f"'{current}' is final: no status may follow it"
-    elif allowed:
-        after = "allowed next: " + ", ".join(allowed)
-    else:
-        after = "the hub sets 'delivered' on the first 2xx push or ack; 'accepted' may follow"
-    raise Conflict(
-        f"{subject} is '{current}'; it cannot move to '{target.value}' ({after})",
-        allowed=allowed,
-        current=current,
-    )
 
 
 def _insert_change(
@@ -577,5 +547,8 @@ def _tell_reporters(
         rerouted_from=rerouted_from,
     )
     exchange.notify(
-        session, "case.status_changed", reporters_of(session, case.id), data.model_dump(mode="json")
+        session,
+        "case.status_changed",
+        cases.reporters_of(session, case.id),
+        data.model_dump(mode="json"),
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
+from hub.cases.models import Case, CaseReporter
 from hub.db import among, insert_ignore, update_rows
 from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
@@ -26,7 +27,7 @@ from hub.ids import new_id
 from hub.matching.service import CHUNK, identify_many
 from hub.referrals.models import Referral
 from hub.referrals.service import Handover, open_referrals
-from hub.reports.models import Case, CaseReporter, Report
+from hub.reports.models import Report
 from hub.reports.service import Checked, Hosting, Intake, locate, to_wire, url_hash
 from schemas.reports import ReportOut
 

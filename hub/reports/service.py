@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.canonical import canonical_json
+from hub.cases.models import Case
+from hub.cases.service import hosting_of
 from hub.errors import Invalid, NotFound, field_error
 from hub.geo.cdn import HostingNetworks
 from hub.geo.country import CountryLookup
 from hub.geo.resolver import HostResolver
 from hub.lists.lookup import ListPdqIndex
 from hub.matching.service import PdqIndex
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 from hub.urls import InvalidUrl, IPAddress, NormalisedUrl, is_public_ip, normalise_url
 from schemas.reports import ReportIn, ReportOut
 
@@ -180,23 +182,6 @@ def locate(
 
 def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
-
-
-def hosting_of(row: Case | Report) -> dict[str, Any]:
-    """A case's or report's hosting as the wire shows it (ip, country, source; 1.1: cdn,
-    network)."""
-    network = (
-        {"asn": row.hosting_asn, "name": row.hosting_network}
-        if row.hosting_asn is not None
-        else None
-    )
-    return {
-        "ip": row.hosting_ip,
-        "country": row.hosting_country,
-        "source": row.hosting_source,
-        "cdn": row.hosting_cdn,
-        "network": network,
-    }
 
 
 def to_wire(report: Report, case: Case) -> ReportOut:

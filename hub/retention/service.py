@@ -14,12 +14,13 @@ from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import exchange
+from hub.cases.models import Case
 from hub.clock import utcnow
 from hub.db import Database
 from hub.delivery.models import Event, EventFeed
 from hub.exchange import Entry
 from hub.matching.models import ContentHash, PdqHash
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 from schemas.common import format_timestamp
 
 logger = logging.getLogger("hub.retention")

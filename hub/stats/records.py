@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.cases.models import Case
 from hub.referrals.models import ReferralAction, StatusChange
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 from hub.stats.service import summary
 
 SLOWEST = 10

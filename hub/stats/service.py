@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.cases.models import Case
 from hub.referrals.models import Referral, StatusChange
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 
 UNKNOWN_COUNTRY = "unknown"
 PERCENTILES = (50, 90)

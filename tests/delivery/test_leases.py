@@ -9,6 +9,7 @@ from sqlalchemy import select
 from hub.delivery import leases
 from hub.delivery.models import Event
 from hub.delivery.sender import PushResult
+from hub.referrals.status import record_deliveries
 from tests.conftest import Hub, ServerThread, report
 from tests.delivery.conftest import Clock
 
@@ -44,10 +45,15 @@ def test_a_leased_event_is_nobody_elses_until_the_lease_runs_out(
     assert {c.event.id for c in theirs} == {c.event.id for c in mine}
     assert mine[0].webhook_url == "http://127.0.0.1:9/hook"
     with database.transaction() as session:
-        assert leases.record(session, "worker-a", [(mine[0], PushResult(True))]) == ["lost"]
+        assert leases.record(
+            session, "worker-a", [(mine[0], PushResult(True))], record_deliveries
+        ) == ["lost"]
     with database.transaction() as session:
         outcomes = [(theirs[0], PushResult(True)), (theirs[1], PushResult(False, "HTTP 503"))]
-        assert leases.record(session, "worker-b", outcomes) == ["delivered", "pending"]
+        assert leases.record(session, "worker-b", outcomes, record_deliveries) == [
+            "delivered",
+            "pending",
+        ]
     with database.session(write=False) as session:
         failed = session.get(Event, theirs[1].event.id)
         assert failed is not None

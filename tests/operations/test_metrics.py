@@ -48,9 +48,11 @@ def test_a_report_and_a_rejection_show_in_the_metrics(hub: ServerThread, api: Hu
     # The log's size is what the sequencer has numbered, a moment after the requests.
     samples = wait_for(
         hub.url,
-        lambda s: value(s, "hub_reports_rejected_total", reason="malformed") == 1
-        and value(s, "hub_log_size") >= 3
-        and value(s, "hub_log_pending") == 0,
+        lambda s: (
+            value(s, "hub_reports_rejected_total", reason="malformed") == 1
+            and value(s, "hub_log_size") >= 3
+            and value(s, "hub_log_pending") == 0
+        ),
     )
     assert value(samples, "hub_reports_accepted_total") == 1
     assert value(samples, "hub_reports_rejected_total", reason="invalid") == 1

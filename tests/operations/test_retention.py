@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from clients import HubClient
 from hub import clock
 from hub.__main__ import main
+from hub.cases.models import Case
 from hub.delivery.models import Event
 from hub.matching.models import ContentHash
-from hub.reports.models import Case, Report
+from hub.reports.models import Report
 from hub.retention.service import purge
 from tests.conftest import ServerThread, report
 from tests.referrals.exchange import Exchange

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from hub import exchange
+from hub.log import queue
 from hub.referrals.models import StatusChange
 from hub.referrals.status import mark_delivered
 from tests.conftest import Hub, ServerThread, report
@@ -79,7 +80,9 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
             calls.events.append((notice.type, list(notice.recipients), notice.data))
         notify_many(session, notices)
 
+    # `exchange.log` is `hub.log.queue.log`, which calls the queue's own `log_many`.
     monkeypatch.setattr(exchange, "log_many", recording_log_many)
+    monkeypatch.setattr(queue, "log_many", recording_log_many)
     monkeypatch.setattr(exchange, "notify_many", recording_notify_many)
     return calls
 
