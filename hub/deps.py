@@ -1,6 +1,7 @@
 """FastAPI dependencies: the hub state, database sessions and the calling principal.
 
-A route names what it needs: `who: HotlineDep, session: WriteSession`.
+A route names what it needs: `who: HotlineDep, session: ReadSession`; a route that
+writes runs one service call in `state.database.transaction()`, committed before it answers.
 """
 
 from collections.abc import Iterator
@@ -27,13 +28,7 @@ def _read_session(state: StateDep) -> Iterator[Session]:
         yield session
 
 
-def _write_session(state: StateDep) -> Iterator[Session]:
-    with state.database.session(write=True) as session:
-        yield session
-
-
 ReadSession = Annotated[Session, Depends(_read_session)]
-WriteSession = Annotated[Session, Depends(_write_session)]
 
 
 def _principal(request: Request, state: StateDep) -> Principal:

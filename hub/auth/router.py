@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from hub.auth import service
 from hub.auth.models import Token
-from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, WriteSession
+from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep
 from hub.pagination import page
 from schemas.common import Page
 from schemas.hotlines import TokenCreated, TokenIn, TokenOut
@@ -17,13 +17,13 @@ def _wire(token: Token) -> TokenOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
-def create_token(body: TokenIn, who: AdminDep, session: WriteSession) -> TokenCreated:
+def create_token(body: TokenIn, who: AdminDep, state: StateDep) -> TokenCreated:
     """Issues a token; the secret is in this answer and nowhere else, ever."""
-    token, secret = service.create_token(
-        session, body.principal.value, body.subject, body.expires_at
-    )
-    session.commit()
-    return TokenCreated(**_wire(token).model_dump(), token=secret)
+    with state.database.transaction() as session:
+        token, secret = service.create_token(
+            session, body.principal.value, body.subject, body.expires_at
+        )
+        return TokenCreated(**_wire(token).model_dump(), token=secret)
 
 
 @router.get("", response_model=Page[TokenOut])
@@ -32,8 +32,7 @@ def list_tokens(who: AdminDep, session: ReadSession, limit: LimitDep, after: Aft
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: str, who: AdminDep, session: WriteSession) -> TokenOut:
+def revoke_token(token_id: str, who: AdminDep, state: StateDep) -> TokenOut:
     """Revokes a token; it is refused (401) from the next request on."""
-    token = service.revoke_token(session, token_id)
-    session.commit()
-    return _wire(token)
+    with state.database.transaction() as session:
+        return _wire(service.revoke_token(session, token_id))

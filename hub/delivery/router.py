@@ -14,7 +14,6 @@ from hub.deps import (
     ReadSession,
     SeqAfterDep,
     StateDep,
-    WriteSession,
 )
 from hub.exchange import sequencer
 from hub.pagination import page
@@ -41,10 +40,10 @@ def pull(
 
 
 @router.post("/v1/events/ack", response_model=AckOut, tags=["events"])
-def ack(body: AckIn, who: HotlineDep, session: WriteSession) -> AckOut:
+def ack(body: AckIn, who: HotlineDep, state: StateDep) -> AckOut:
     """Marks the caller's events delivered; ids that are not the caller's are ignored."""
-    acknowledged = service.ack(session, who.subject, body.ids, status.record_deliveries)
-    session.commit()
+    with state.database.transaction() as session:
+        acknowledged = service.ack(session, who.subject, body.ids, status.record_deliveries)
     return AckOut(acknowledged=acknowledged)
 
 
@@ -63,9 +62,7 @@ def deliveries(
 
 
 @router.post("/v1/deliveries/{event_id}/retry", response_model=DeliveryOut, tags=["administration"])
-def retry(event_id: EventPath, who: AdminDep, session: WriteSession) -> dict:
+def retry(event_id: EventPath, who: AdminDep, state: StateDep) -> dict:
     """Puts an event back in line for a push now, with its attempts reset."""
-    event = service.retry(session, event_id)
-    out = service.to_delivery(event)
-    session.commit()
-    return out
+    with state.database.transaction() as session:
+        return service.to_delivery(service.retry(session, event_id))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Response, status
 from sqlalchemy.orm import Session
 
 from hub import paths  # noqa: F401  (registers the path segment rules used below)
-from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
+from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep
 from hub.errors import Invalid, field_error
 from hub.geo.cdn import Provider
 from hub.hotlines import routes, service
@@ -33,12 +33,12 @@ ProviderPath = Annotated[CdnProvider, Path()]
 
 @router.post("/v1/hotlines", status_code=status.HTTP_201_CREATED, response_model=HotlineOut)
 def register_hotline(
-    body: HotlineIn, who: AdminDep, session: WriteSession, state: StateDep, response: Response
+    body: HotlineIn, who: AdminDep, state: StateDep, response: Response
 ) -> HotlineOut:
-    hotline = service.register(session, body, who.subject, state.webhook_check)
-    out = service.to_wire(session, hotline)
-    session.commit()
-    response.headers["Location"] = f"/v1/hotlines/{hotline.id}"
+    with state.database.transaction() as session:
+        hotline = service.register(session, body, who.subject, state.webhook_check)
+        out = service.to_wire(session, hotline)
+    response.headers["Location"] = f"/v1/hotlines/{out.id}"
     return out
 
 
@@ -58,13 +58,11 @@ def change_hotline(
     hotline_id: HotlinePath,
     body: HotlinePatch,
     who: AdminDep,
-    session: WriteSession,
     state: StateDep,
 ) -> HotlineOut:
-    hotline = service.update(session, hotline_id, body, who.subject, state.webhook_check)
-    out = service.to_wire(session, hotline)
-    session.commit()
-    return out
+    with state.database.transaction() as session:
+        hotline = service.update(session, hotline_id, body, who.subject, state.webhook_check)
+        return service.to_wire(session, hotline)
 
 
 def _route_out(session: Session, route: Route) -> RouteOut:
@@ -90,12 +88,12 @@ def _cdn_route_out(state: HubState, route: CdnRoute) -> CdnRouteOut:
 
 @router.put("/v1/routes/cdn/{provider}", response_model=CdnRouteOut)
 def set_cdn_route(
-    provider: ProviderPath, body: RouteIn, who: AdminDep, session: WriteSession, state: StateDep
+    provider: ProviderPath, body: RouteIn, who: AdminDep, state: StateDep
 ) -> CdnRouteOut:
     """Sets the hotline for cases behind a CDN (default: its home country's hotline)."""
-    route = routes.set_cdn_route(session, _provider(state, provider), body.hotline, who.subject)
-    session.commit()
-    return _cdn_route_out(state, route)
+    with state.database.transaction() as session:
+        route = routes.set_cdn_route(session, _provider(state, provider), body.hotline, who.subject)
+        return _cdn_route_out(state, route)
 
 
 @router.get("/v1/routes/cdn", response_model=Page[CdnRouteOut])
@@ -111,29 +109,26 @@ def list_cdn_routes(
 
 
 @router.delete("/v1/routes/cdn/{provider}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_cdn_route(provider: ProviderPath, who: AdminDep, session: WriteSession) -> Response:
+def delete_cdn_route(provider: ProviderPath, who: AdminDep, state: StateDep) -> Response:
     """Removes the CDN's route: its cases go to its home country's hotline again."""
-    routes.delete_cdn_route(session, provider, who.subject)
-    session.commit()
+    with state.database.transaction() as session:
+        routes.delete_cdn_route(session, provider, who.subject)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/v1/routes/{country:country}", response_model=RouteOut)
-def set_route(
-    country: CountryPath, body: RouteIn, who: AdminDep, session: WriteSession
-) -> RouteOut:
+def set_route(country: CountryPath, body: RouteIn, who: AdminDep, state: StateDep) -> RouteOut:
     """Picks the primary hotline of a country that several hotlines serve, or the fallback
     hotline of a country no member hotline serves."""
-    route = service.set_route(session, country, body.hotline, who.subject)
-    out = _route_out(session, route)
-    session.commit()
-    return out
+    with state.database.transaction() as session:
+        route = service.set_route(session, country, body.hotline, who.subject)
+        return _route_out(session, route)
 
 
 @router.delete("/v1/routes/{country:country}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_route(country: CountryPath, who: AdminDep, session: WriteSession) -> Response:
-    routes.delete_route(session, country, who.subject)
-    session.commit()
+def delete_route(country: CountryPath, who: AdminDep, state: StateDep) -> Response:
+    with state.database.transaction() as session:
+        routes.delete_route(session, country, who.subject)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

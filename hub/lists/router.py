@@ -7,7 +7,7 @@ import anyio
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from hub import paths  # noqa: F401  (registers the path segment rules used below)
-from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep, WriteSession
+from hub.deps import AdminDep, AfterDep, LimitDep, ReadSession, StateDep
 from hub.errors import UnsupportedMediaType
 from hub.lists import service
 from hub.pagination import page
@@ -22,11 +22,10 @@ SPOOL_IN_MEMORY = 4 * 1024 * 1024
 
 
 @router.post("/v1/lists", status_code=status.HTTP_201_CREATED, response_model=ListOut)
-def create_list(body: ListIn, who: AdminDep, session: WriteSession, response: Response) -> ListOut:
-    hash_list = service.create(session, body, who.subject)
-    out = service.to_wire(session, hash_list)
-    session.commit()
-    response.headers["Location"] = f"/v1/lists/{hash_list.id}"
+def create_list(body: ListIn, who: AdminDep, state: StateDep, response: Response) -> ListOut:
+    with state.database.transaction() as session:
+        out = service.to_wire(session, service.create(session, body, who.subject))
+    response.headers["Location"] = f"/v1/lists/{out.id}"
     return out
 
 
@@ -45,13 +44,13 @@ def get_list(list_id: ListPath, who: AdminDep, session: ReadSession) -> ListOut:
     "/v1/lists/{list_id}/versions", status_code=status.HTTP_201_CREATED, response_model=VersionOut
 )
 def open_version(
-    list_id: ListPath, who: AdminDep, session: WriteSession, response: Response
+    list_id: ListPath, who: AdminDep, state: StateDep, response: Response
 ) -> VersionOut:
     """Opens a new version to import into; it stays invisible until it is published."""
-    version = service.open_version(session, list_id)
-    session.commit()
-    response.headers["Location"] = f"/v1/lists/{list_id}/versions/{version.version}"
-    return service.version_out(version)
+    with state.database.transaction() as session:
+        out = service.version_out(service.open_version(session, list_id))
+    response.headers["Location"] = f"/v1/lists/{list_id}/versions/{out.version}"
+    return out
 
 
 @router.get("/v1/lists/{list_id}/versions/{version:version}", response_model=VersionOut)
@@ -111,30 +110,26 @@ async def import_part(
 
 
 @router.post("/v1/lists/{list_id}/versions/{version:version}:publish", response_model=VersionOut)
-def publish(
-    list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
-) -> VersionOut:
+def publish(list_id: ListPath, version: VersionPath, who: AdminDep, state: StateDep) -> VersionOut:
     """Makes every entry of the version visible to matching at once."""
-    published = service.publish(session, list_id, version)
-    session.commit()
-    return service.version_out(published)
+    with state.database.transaction() as session:
+        return service.version_out(service.publish(session, list_id, version))
 
 
 @router.post("/v1/lists/{list_id}/versions/{version:version}:retract", response_model=VersionOut)
 def retract_version(
-    list_id: ListPath, version: VersionPath, who: AdminDep, session: WriteSession
+    list_id: ListPath, version: VersionPath, who: AdminDep, state: StateDep
 ) -> VersionOut:
     """Takes the whole version off the list; reports keep what they matched at the time."""
-    retracted = service.retract_version(session, list_id, version, who.subject)
-    session.commit()
-    return service.version_out(retracted)
+    with state.database.transaction() as session:
+        return service.version_out(service.retract_version(session, list_id, version, who.subject))
 
 
 @router.post("/v1/lists/{list_id}/retractions", response_model=RetractOut)
 def retract_values(
-    list_id: ListPath, body: RetractIn, who: AdminDep, session: WriteSession
+    list_id: ListPath, body: RetractIn, who: AdminDep, state: StateDep
 ) -> RetractOut:
     """Takes the given hash values off every version of the list."""
-    count = service.retract_values(session, list_id, body, who.subject)
-    session.commit()
+    with state.database.transaction() as session:
+        count = service.retract_values(session, list_id, body, who.subject)
     return RetractOut(list=list_id, retracted=count)

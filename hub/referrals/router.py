@@ -2,7 +2,6 @@
 reported and the admin's case queue (`/v1/cases`).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -18,12 +17,10 @@ from hub.deps import (
     LimitDep,
     ReadSession,
     StateDep,
-    WriteSession,
 )
-from hub.errors import Forbidden, HubError
+from hub.errors import Forbidden
 from hub.pagination import page
 from hub.referrals import actions, service, status
-from hub.state import HubState
 from schemas.common import Page, Problem
 from schemas.referrals import ActionIn, ActionOut, CaseOut, ReferralOut, RouteCaseIn, StatusIn
 
@@ -78,28 +75,15 @@ STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _request_id(reader: Session, hotline_id: str, signed: SignedRequest) -> str | None:
-    """Checks the hotline's signature (if it registered keys) before anything is applied."""
-    keys = service.public_keys_of(reader, hotline_id)
+def _verified(who: HotlineDep, signed: Signed, reader: ReadSession) -> str | None:
+    """The verified `webhook-id` of a hotline-signed update (None when the hotline has
+    registered no keys), checked before anything is applied; 401 when it does not verify."""
+    keys = service.public_keys_of(reader, who.subject)
     reader.close()
-    return status.verify_signed(hotline_id, keys, signed.headers, signed.body)
+    return status.verify_signed(who.subject, keys, signed.headers, signed.body)
 
 
-def _apply_once(
-    state: HubState, writer: Session, request_id: str | None, change: Callable[[], dict]
-) -> dict:
-    """Runs `change` and remembers the verified request id with it; when the change is
-    refused, the id is remembered on its own, so the refused request cannot be replayed."""
-    try:
-        out = change()
-        status.remember(writer, request_id)
-        writer.commit()
-    except HubError:
-        writer.rollback()
-        with state.database.transaction() as session:
-            status.remember(session, request_id)
-        raise
-    return out
+VerifiedId = Annotated[str | None, Depends(_verified)]
 
 
 @router.get("/v1/referrals", response_model=Page[ReferralOut])
@@ -127,11 +111,10 @@ def list_cases(
 
 
 @router.post("/v1/cases/{case_id}/route", response_model=CaseOut, tags=["administration"])
-def route_case(case_id: IdPath, body: RouteCaseIn, who: AdminDep, session: WriteSession) -> dict:
+def route_case(case_id: IdPath, body: RouteCaseIn, who: AdminDep, state: StateDep) -> dict:
     """Routes an unassigned case by hand: a referral to `hotline`, announced as usual."""
-    out = service.route_by_hand(session, case_id, body.hotline, who.subject)
-    session.commit()
-    return out
+    with state.database.transaction() as session:
+        return service.route_by_hand(session, case_id, body.hotline, who.subject)
 
 
 @router.post(
@@ -141,19 +124,16 @@ def post_referral_status(
     referral_id: IdPath,
     body: StatusIn,
     who: HotlineDep,
-    signed: Signed,
+    request_id: VerifiedId,
     state: StateDep,
-    reader: ReadSession,
-    writer: WriteSession,
 ) -> dict:
     """Moves a referral addressed to the caller along the status graph (docs/protocol.md 6)."""
-    request_id = _request_id(reader, who.subject, signed)
 
-    def change() -> dict:
+    def change(session: Session) -> dict:
         status.check_target(body, "referral", referral_id, request_id)
-        return status.change_referral_status(writer, referral_id, who.subject, body, request_id)
+        return status.change_referral_status(session, referral_id, who.subject, body, request_id)
 
-    return _apply_once(state, writer, request_id, change)
+    return status.apply_once(state.database, request_id, change)
 
 
 @router.post(
@@ -166,22 +146,19 @@ def post_referral_action(
     referral_id: IdPath,
     body: ActionIn,
     who: HotlineDep,
-    signed: Signed,
-    reader: ReadSession,
-    writer: WriteSession,
+    request_id: VerifiedId,
     state: StateDep,
     response: Response,
 ) -> dict:
     """Records that the caller notified law enforcement or the host (1.1); the status stays."""
-    request_id = _request_id(reader, who.subject, signed)
 
-    def record() -> dict:
+    def record(session: Session) -> tuple[dict, bool]:
         status.check_target(body, "referral", referral_id, request_id)
-        out, created = actions.record_action(writer, referral_id, who.subject, body, request_id)
-        response.status_code = 201 if created else 200
-        return out
+        return actions.record_action(session, referral_id, who.subject, body, request_id)
 
-    return _apply_once(state, writer, request_id, record)
+    out, created = status.apply_once(state.database, request_id, record)
+    response.status_code = 201 if created else 200
+    return out
 
 
 @router.get("/v1/cases/{case_id}", response_model=CaseOut)
@@ -198,16 +175,13 @@ def post_case_status(
     case_id: IdPath,
     body: StatusIn,
     who: HotlineDep,
-    signed: Signed,
+    request_id: VerifiedId,
     state: StateDep,
-    reader: ReadSession,
-    writer: WriteSession,
 ) -> dict:
     """Moves a domestic case (no referral: its reporter handles it) along the status graph."""
-    request_id = _request_id(reader, who.subject, signed)
 
-    def change() -> dict:
+    def change(session: Session) -> dict:
         status.check_target(body, "case", case_id, request_id)
-        return status.change_case_status(writer, case_id, who.subject, body, request_id)
+        return status.change_case_status(session, case_id, who.subject, body, request_id)
 
-    return _apply_once(state, writer, request_id, change)
+    return status.apply_once(state.database, request_id, change)

@@ -9,9 +9,9 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -23,9 +23,9 @@ from hub import clock, exchange
 from hub.cases import service as cases
 from hub.cases.graph import CLOSING, S, check_move, is_domestic
 from hub.cases.models import Case
-from hub.db import insert_ignore
+from hub.db import Database, insert_ignore
 from hub.delivery.outbox import Notice
-from hub.errors import Conflict, Invalid, NotFound, Unauthenticated, field_error
+from hub.errors import Conflict, HubError, Invalid, NotFound, Unauthenticated, field_error
 from hub.exchange import Entry
 from hub.hotlines.service import route_for_country, serves
 from hub.ids import new_id
@@ -38,6 +38,7 @@ from hub.referrals.service import (
 from schemas.referrals import ActionIn, CaseStatusChanged, ReferralRerouted, Status, StatusIn
 
 logger = logging.getLogger("hub.referrals")
+T = TypeVar("T")
 
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
 # Standard Webhooks: the id and timestamp may not contain "." (they are "."-joined when signed).
@@ -110,6 +111,21 @@ def remember(session: Session, request_id: str | None) -> None:
     if request_id is not None:
         row = {"request_id": request_id, "seen_at": clock.utcnow()}
         insert_ignore(session, SeenRequest, row, ["request_id"])
+
+
+def apply_once(database: Database, request_id: str | None, change: Callable[[Session], T]) -> T:
+    """Runs `change` in one transaction and remembers the verified request id with it;
+    when the change is refused, the id is remembered on its own, so the refused request
+    cannot be replayed either."""
+    try:
+        with database.transaction() as session:
+            out = change(session)
+            remember(session, request_id)
+    except HubError:
+        with database.transaction() as session:
+            remember(session, request_id)
+        raise
+    return out
 
 
 def check_target(

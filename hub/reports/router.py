@@ -3,29 +3,17 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
-from sqlalchemy.orm import Session
 
-from hub.deps import AfterDep, HotlineDep, LimitDep, ReadSession, StateDep, WriteSession
+from hub.deps import AfterDep, HotlineDep, LimitDep, ReadSession, StateDep
 from hub.errors import HubError, TooLarge
 from hub.metrics.middleware import count_rejected
 from hub.pagination import page
 from hub.reports import intake, service
-from hub.state import HubState
 from schemas.common import Page
 from schemas.reports import MAX_BATCH, BatchIn, BatchOut, ReportIn, ReportOut
 
 router = APIRouter(tags=["reports"])
 ReportPath = Annotated[str, Path(max_length=40)]
-
-
-def _submit(
-    state: HubState, reader: Session, writer: Session, hotline_id: str, items: list[service.Checked]
-) -> list[intake.Outcome]:
-    hostings = intake.lookups(reader, state.intake, hotline_id, items)
-    reader.close()  # no read transaction stays open while the write transaction runs
-    outcomes = intake.submit_many(writer, state.intake, hotline_id, items, hostings)
-    writer.commit()
-    return outcomes
 
 
 @router.post(
@@ -52,7 +40,7 @@ def submit_report(
 
 @router.post("/v1/reports:batch", response_model=BatchOut)
 def submit_batch(
-    body: BatchIn, who: HotlineDep, state: StateDep, reader: ReadSession, writer: WriteSession
+    body: BatchIn, who: HotlineDep, state: StateDep, reader: ReadSession
 ) -> dict[str, Any]:
     """Submits up to 1000 reports; each gets its own result, in order."""
     if len(body.reports) > MAX_BATCH:
@@ -64,9 +52,10 @@ def submit_batch(
             checked.append((index, service.parse_item(item, index, state.intake.networks)))
         except HubError as error:
             results[index] = error.problem()
-    outcomes = (
-        _submit(state, reader, writer, who.subject, [c for _, c in checked]) if checked else []
-    )
+    items = [c for _, c in checked]
+    hostings = intake.lookups(reader, state.intake, who.subject, items) if items else []
+    reader.close()  # no read transaction stays open while the reports are recorded
+    outcomes = state.group_commit.submit_many(who.subject, items, hostings)
     for (index, _), outcome in zip(checked, outcomes, strict=True):
         if isinstance(outcome, HubError):
             results[index] = outcome.problem()
