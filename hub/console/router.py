@@ -49,9 +49,8 @@ LIST_LIMIT = 200
 def _change(state: HubState, action: Callable[[Session], Any]) -> tuple[Any, str | None]:
     """Runs one service call in a write transaction: its result, or the message of its error."""
     try:
-        with state.database.session(write=True) as session:
+        with state.database.transaction() as session:
             result = action(session)
-            session.commit()
             return result, None
     except (HubError, ValidationError) as error:
         return None, message_of(error)
@@ -90,9 +89,8 @@ async def sign_in(request: Request, state: StateDep) -> Response:
         return _sign_in_again(request, f"Too many sign-in attempts: try again in {wait} s.", 429)
     lifetime = timedelta(minutes=state.settings.console_session_minutes)
     try:
-        with state.database.session(write=True) as session:
+        with state.database.transaction() as session:
             secret = sessions.sign_in(session, form.get("token"), state.admin_token_hash, lifetime)
-            session.commit()
     except Unauthenticated:
         state.auth_failures.retry_after(address)
         return _sign_in_again(
@@ -115,9 +113,8 @@ def _sign_in_again(request: Request, message: str, status: int) -> Response:
 
 @router.post("/sign-out")
 def sign_out(request: Request, state: StateDep, who: SignedInDep, form: FormDep) -> Response:
-    with state.database.session(write=True) as session:
+    with state.database.transaction() as session:
         sessions.sign_out(session, request.cookies.get(COOKIE, ""))
-        session.commit()
     response = Response(status_code=303, headers={"Location": "/console/sign-in?reason=signed-out"})
     response.delete_cookie(COOKIE, path="/console")
     return response
