@@ -1,3 +1,4 @@
+# Generated from _async.py by scripts/unasync.py (`make sync-client`); do not edit.
 """`HubClient`: the SDK over one `httpx.Client`; everything but sending and sleeping
 comes from the I/O-free core in `_base`."""
 
@@ -6,10 +7,10 @@ from __future__ import annotations
 import os
 import ssl
 import time
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import httpx
 
@@ -397,7 +398,7 @@ class HubClient:
     ) -> None:
         self.close()
 
-    # The only code that differs from AsyncHubClient: sending, sleeping, driving flows.
+    # The only code that differs between the two clients: sending, sleeping, driving flows.
 
     def _request(self, call: Call[T]) -> T:
         attempt = 0
@@ -417,14 +418,15 @@ class HubClient:
             time.sleep(delay)
             attempt += 1
 
-    def _iterate(self, flow: Flow[R]) -> Generator[Any, None, R]:
+    def _iterate(self, flow: Flow[Any]) -> Iterator[Any]:
+        """The items `flow` emits, making the calls it yields and sending it their results."""
         value: Any = None
         error: Exception | None = None
         while True:
             try:
                 step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return cast(R, stop.value)
+            except StopIteration:
+                return
             value, error = None, None
             if isinstance(step, Emit):
                 yield step.value
@@ -435,9 +437,12 @@ class HubClient:
                 error = failure
 
     def _drive(self, flow: Flow[R]) -> R:
-        steps = self._iterate(flow)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as stop:
-                return cast(R, stop.value)
+        """What `flow` returns, once it has run to its end (its items are dropped)."""
+        result: list[R] = []
+
+        def keep_result() -> Flow[None]:
+            result.append((yield from flow))
+
+        for _ in self._iterate(keep_result()):
+            pass
+        return result[0]
