@@ -15,7 +15,7 @@ import anyio
 import httpx
 
 from clients import _base, audit
-from clients._base import NOT_GIVEN, Call, Emit, Flow
+from clients._base import NOT_GIVEN, Call, Emit, Flow, SentBatch
 from clients._models import (
     AckOut,
     ConsistencyProof,
@@ -59,6 +59,12 @@ class Reports(_Resource):
     ) -> list[SubmittedReport | RejectedReport]:
         """Up to 1000 reports in one call; a result per report, in order."""
         return await self._client._request(_base.submit_batch(reports))
+
+    async def send_batch(self, reports: Iterable[ReportLike]) -> SentBatch:
+        """`submit_batch` in two halves, for pipelines: this one sends (with the retries)
+        and raises what `submit_batch` raises for the batch as a whole; `.results()` of
+        what it returns reads the answer, while the next batch is already on its way."""
+        return await self._client._request(_base.send_batch(reports))
 
     def submit_many(
         self, reports: Iterable[ReportLike], batch_size: int = MAX_BATCH
