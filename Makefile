@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run demo test lint format worker clean
+.PHONY: run demo test lint format worker sync-client clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(BIN)/.installed
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+# The sync SDK client is generated from the async one (tests/clients/test_unasync.py checks).
+sync-client: $(BIN)/.installed
+	$(BIN)/python scripts/unasync.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -3,7 +3,7 @@ the auditor's verifier (`clients.audit`) and the `hubctl` CLI; it never imports 
 
 from clients import errors
 from clients._async import AsyncHubClient
-from clients._base import NOT_GIVEN, VERSION
+from clients._base import NOT_GIVEN, VERSION, SentBatch
 from clients._models import (
     AckOut,
     ConsistencyProof,
@@ -33,6 +33,7 @@ __all__ = [
     "KeySet",
     "LogEntry",
     "RejectedReport",
+    "SentBatch",
     "SubmittedReport",
     "__version__",
     "errors",

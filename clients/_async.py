@@ -1,20 +1,21 @@
 """`AsyncHubClient`: the SDK over one `httpx.AsyncClient`; everything but sending and
-sleeping comes from the I/O-free core in `_base`, as in `HubClient`."""
+sleeping comes from the I/O-free core in `_base`. `HubClient` (`_sync.py`) is generated
+from this file by `scripts/unasync.py`: change this one and run `make sync-client`."""
 
 from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import httpx
 
 from clients import _base, audit
-from clients._base import NOT_GIVEN, Call, Emit, Flow
+from clients._base import NOT_GIVEN, Call, Emit, Flow, SentBatch
 from clients._models import (
     AckOut,
     ConsistencyProof,
@@ -58,6 +59,12 @@ class Reports(_Resource):
     ) -> list[SubmittedReport | RejectedReport]:
         """Up to 1000 reports in one call; a result per report, in order."""
         return await self._client._request(_base.submit_batch(reports))
+
+    async def send_batch(self, reports: Iterable[ReportLike]) -> SentBatch:
+        """`submit_batch` in two halves, for pipelines: this one sends (with the retries)
+        and raises what `submit_batch` raises for the batch as a whole; `.results()` of
+        what it returns reads the answer, while the next batch is already on its way."""
+        return await self._client._request(_base.send_batch(reports))
 
     def submit_many(
         self, reports: Iterable[ReportLike], batch_size: int = MAX_BATCH
@@ -400,7 +407,7 @@ class AsyncHubClient:
     ) -> None:
         await self.close()
 
-    # The only code that differs from HubClient: sending, sleeping, driving flows.
+    # The only code that differs between the two clients: sending, sleeping, driving flows.
 
     async def _request(self, call: Call[T]) -> T:
         attempt = 0
@@ -420,7 +427,8 @@ class AsyncHubClient:
             await anyio.sleep(delay)
             attempt += 1
 
-    async def _iterate(self, flow: Flow[Any]) -> AsyncGenerator[Any, None]:
+    async def _iterate(self, flow: Flow[Any]) -> AsyncIterator[Any]:
+        """The items `flow` emits, making the calls it yields and sending it their results."""
         value: Any = None
         error: Exception | None = None
         while True:
@@ -438,17 +446,12 @@ class AsyncHubClient:
                 error = failure
 
     async def _drive(self, flow: Flow[R]) -> R:
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return cast(R, stop.value)
-            value, error = None, None
-            if isinstance(step, Emit):
-                continue
-            try:
-                value = await self._request(step)
-            except Exception as failure:
-                error = failure
+        """What `flow` returns, once it has run to its end (its items are dropped)."""
+        result: list[R] = []
+
+        def keep_result() -> Flow[None]:
+            result.append((yield from flow))
+
+        async for _ in self._iterate(keep_result()):
+            pass
+        return result[0]

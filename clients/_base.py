@@ -89,6 +89,10 @@ class Call(Generic[T]):
     def with_params(self, **params: Any) -> Call[T]:
         return replace(self, params={**(self.params or {}), **params})
 
+    def with_parse(self, parse: Callable[[httpx.Response], R]) -> Call[R]:
+        """The same request, its answer read by `parse`."""
+        return cast("Call[R]", replace(cast("Call[Any]", self), parse=parse))
+
 
 @dataclass(frozen=True)
 class Emit(Generic[T]):
@@ -195,7 +199,8 @@ class BaseClient:
         ceiling = min(MAX_BACKOFF, self.retry_backoff * 2.0**attempt)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def finish(self, call: Call[T], response: httpx.Response) -> T:
+    @staticmethod
+    def finish(call: Call[T], response: httpx.Response) -> T:
         """The answer of `call` as a model; a problem as the matching `errors` exception."""
         if response.is_error:
             raise errors.from_response(response)
@@ -344,6 +349,28 @@ def submit_batch(
     return Call(
         "POST", "/v1/reports:batch", _batch(references), body={"reports": bodies}, retry=True
     )
+
+
+class SentBatch:
+    """A batch of reports the hub has answered, its answer not read yet; what
+    `reports.send_batch` returns, so that a pipeline sends the next batch first."""
+
+    def __init__(
+        self, call: Call[list[SubmittedReport | RejectedReport]], response: httpx.Response
+    ) -> None:
+        self._call = call
+        self._response = response
+
+    def results(self) -> list[SubmittedReport | RejectedReport]:
+        """A result per report, in order, as `submit_batch` returns them; an answer that
+        is not one raises `errors.HubError`."""
+        return BaseClient.finish(self._call, self._response)
+
+
+def send_batch(reports: Iterable[ReportIn | Mapping[str, Any]]) -> Call[SentBatch]:
+    """`submit_batch`, its answer kept unread (in `SentBatch`) for the caller to read."""
+    call = submit_batch(reports)
+    return call.with_parse(lambda response: SentBatch(call, response))
 
 
 def submit_many(

@@ -9,13 +9,11 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
-import httpx
-
-from clients import _base
+from clients._base import SentBatch
 from clients._models import RejectedReport, SubmittedReport
 from clients._sync import HubClient
 from schemas.reports import MAX_BATCH
@@ -250,14 +248,12 @@ class BulkSubmit:
             yield batch
 
     def _dispatch(self, sender: ThreadPoolExecutor, batch: list[Line]) -> _Sending:
-        readable = [line for line in batch if line.report is not None]
-        if not readable:
-            return _Sending(batch, readable, None, None)
-        call = _base.submit_batch([line.report for line in readable])  # type: ignore[misc]
-        # The sender only exchanges bytes (with the SDK's retries); answers are read here.
-        exchange = cast("_base.Call[httpx.Response]", replace(call, parse=_answer_as_is))  # type: ignore[arg-type]
-        answer: Future[httpx.Response] = sender.submit(self.hub._request, exchange)
-        return _Sending(batch, readable, call, answer)
+        reports = {line.number: line.report for line in batch if line.report is not None}
+        if not reports:
+            return _Sending(batch, [], None)
+        # The sender only sends (with the SDK's retries); answers are read in _confirm.
+        answer = sender.submit(self.hub.reports.send_batch, reports.values())
+        return _Sending(batch, list(reports), answer)
 
     def _confirm(
         self,
@@ -267,10 +263,9 @@ class BulkSubmit:
         advance: Callable[[int], None] | None,
     ) -> None:
         results: dict[int, SubmittedReport | RejectedReport] = {}
-        if sending.call is not None and sending.answer is not None:
-            answers = self.hub._base.finish(sending.call, sending.answer.result())
-            pairs = zip(sending.readable, answers, strict=True)
-            results = {line.number: answer for line, answer in pairs}
+        if sending.answer is not None:
+            answers = sending.answer.result().results()
+            results = dict(zip(sending.readable, answers, strict=True))
         for line in sending.batch:
             result = results.get(line.number)
             self.counts.add(result)
@@ -289,16 +284,11 @@ class BulkSubmit:
 
 @dataclass(frozen=True)
 class _Sending:
-    """A batch on its way: its lines, those that were readable, and the answer to come."""
+    """A batch on its way: its lines, the numbers of those sent, and the answer to come."""
 
     batch: list[Line]
-    readable: list[Line]
-    call: _base.Call[list[SubmittedReport | RejectedReport]] | None
-    answer: Future[httpx.Response] | None
-
-
-def _answer_as_is(response: httpx.Response) -> httpx.Response:
-    return response
+    readable: list[int]
+    answer: Future[SentBatch] | None
 
 
 def _error_record(line: Line, result: RejectedReport | None) -> dict[str, Any]:

@@ -1,3 +1,4 @@
+# Generated from _async.py by scripts/unasync.py (`make sync-client`); do not edit.
 """`HubClient`: the SDK over one `httpx.Client`; everything but sending and sleeping
 comes from the I/O-free core in `_base`."""
 
@@ -6,15 +7,15 @@ from __future__ import annotations
 import os
 import ssl
 import time
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import httpx
 
 from clients import _base, audit
-from clients._base import NOT_GIVEN, Call, Emit, Flow
+from clients._base import NOT_GIVEN, Call, Emit, Flow, SentBatch
 from clients._models import (
     AckOut,
     ConsistencyProof,
@@ -56,6 +57,12 @@ class Reports(_Resource):
     def submit_batch(self, reports: Iterable[ReportLike]) -> list[SubmittedReport | RejectedReport]:
         """Up to 1000 reports in one call; a result per report, in order."""
         return self._client._request(_base.submit_batch(reports))
+
+    def send_batch(self, reports: Iterable[ReportLike]) -> SentBatch:
+        """`submit_batch` in two halves, for pipelines: this one sends (with the retries)
+        and raises what `submit_batch` raises for the batch as a whole; `.results()` of
+        what it returns reads the answer, while the next batch is already on its way."""
+        return self._client._request(_base.send_batch(reports))
 
     def submit_many(
         self, reports: Iterable[ReportLike], batch_size: int = MAX_BATCH
@@ -397,7 +404,7 @@ class HubClient:
     ) -> None:
         self.close()
 
-    # The only code that differs from AsyncHubClient: sending, sleeping, driving flows.
+    # The only code that differs between the two clients: sending, sleeping, driving flows.
 
     def _request(self, call: Call[T]) -> T:
         attempt = 0
@@ -417,14 +424,15 @@ class HubClient:
             time.sleep(delay)
             attempt += 1
 
-    def _iterate(self, flow: Flow[R]) -> Generator[Any, None, R]:
+    def _iterate(self, flow: Flow[Any]) -> Iterator[Any]:
+        """The items `flow` emits, making the calls it yields and sending it their results."""
         value: Any = None
         error: Exception | None = None
         while True:
             try:
                 step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return cast(R, stop.value)
+            except StopIteration:
+                return
             value, error = None, None
             if isinstance(step, Emit):
                 yield step.value
@@ -435,9 +443,12 @@ class HubClient:
                 error = failure
 
     def _drive(self, flow: Flow[R]) -> R:
-        steps = self._iterate(flow)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as stop:
-                return cast(R, stop.value)
+        """What `flow` returns, once it has run to its end (its items are dropped)."""
+        result: list[R] = []
+
+        def keep_result() -> Flow[None]:
+            result.append((yield from flow))
+
+        for _ in self._iterate(keep_result()):
+            pass
+        return result[0]

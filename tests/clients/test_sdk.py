@@ -5,6 +5,7 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -81,6 +82,29 @@ def test_a_rejected_report_and_a_422_name_fields_alike_counting_from_the_report(
     assert [e.loc for e in rejected.errors] == [e.loc for e in single.value.errors]
     assert [e.loc for e in single.value.errors] == [["body", "site_type"]]
     assert "body.site_type:" in str(single.value)
+
+
+def test_a_sent_batch_is_in_before_its_answer_is_read(hotline: Hotline, hub: ServerThread) -> None:
+    iwf = hotline("GB-IWF", ["GB"])
+    bad = {**report("S-bad"), "site_type": "spaceship"}
+
+    sent = iwf.reports.send_batch([report("S-1"), bad])
+
+    assert [r.reference for r in iwf.reports.list()] == ["S-1"]
+    accepted, rejected = sent.results()
+    assert isinstance(accepted, SubmittedReport) and accepted.created
+    assert isinstance(rejected, RejectedReport)
+    assert (rejected.index, rejected.reference) == (1, "S-bad")
+    with pytest.raises(errors.Unauthorized):  # a problem with the whole batch: at once
+        HubClient(hub.url, "not-a-token").reports.send_batch([report("S-2")])
+
+
+def test_a_sent_batch_answered_short_fails_when_read() -> None:
+    short = httpx.MockTransport(lambda request: httpx.Response(200, json={"results": []}))
+    with HubClient("http://hub.test", "t", transport=short) as iwf:
+        sent = iwf.reports.send_batch([report("S-1")])
+        with pytest.raises(errors.HubError, match="0 results for 1 reports"):
+            sent.results()
 
 
 def test_a_bad_status_is_an_sdk_error_before_anything_is_sent(hotline: Hotline) -> None:

@@ -3,7 +3,7 @@ their real models, not `Any`, in the sync and the async client alike."""
 
 from typing import assert_type
 
-from clients import AsyncHubClient, HubClient, RejectedReport, SubmittedReport, errors
+from clients import AsyncHubClient, HubClient, RejectedReport, SentBatch, SubmittedReport, errors
 from clients.webhooks import verify_event
 from schemas.common import FieldError, Page
 from schemas.events import AckOut, EventOut
@@ -24,6 +24,9 @@ def sync_usage(hub: HubClient) -> None:
         assert_type(result, SubmittedReport | RejectedReport)
         if isinstance(result, RejectedReport):
             assert_type(result.errors, list[FieldError] | None)
+    sent = hub.reports.send_batch([REPORT])
+    assert_type(sent, SentBatch)
+    assert_type(sent.results(), list[SubmittedReport | RejectedReport])
     for referral in hub.referrals.inbox():
         assert_type(referral, ReferralOut)
     assert_type(hub.cases.get(submitted.case.id), CaseOut)
@@ -48,6 +51,9 @@ async def async_usage(hub: AsyncHubClient) -> None:
     assert_type(await hub.reports.get(submitted.id), ReportOut)
     async for result in hub.reports.submit_many([REPORT]):
         assert_type(result, SubmittedReport | RejectedReport)
+    assert_type(
+        (await hub.reports.send_batch([REPORT])).results()[0], SubmittedReport | RejectedReport
+    )
     async for referral in hub.referrals.inbox():
         assert_type(referral, ReferralOut)
     assert_type(await hub.events.ack([]), AckOut)
