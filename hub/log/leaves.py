@@ -5,11 +5,9 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from hub.canonical import canonical_json
-from schemas.common import format_timestamp
 
 LEAF_VERSION = 1
 
@@ -93,16 +91,3 @@ def encode_checked(
     # Every key and value passed a pattern: ASCII without quotes, backslashes or control
     # characters, and small integers; sorted compact JSON of those is their JCS.
     return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")
-
-
-def encode_leaf(
-    seq: int,
-    type: str,
-    at: datetime,
-    actor: str,
-    digest: str,
-    fields: Mapping[str, str | None],
-) -> bytes:
-    """The leaf bytes, checking every field first (`checked_fields`)."""
-    checked = checked_fields(type, actor, fields)
-    return encode_checked(seq, type, format_timestamp(at), actor, digest, checked)

@@ -1,132 +1,85 @@
-"""The SDK's RFC 9162 verifier against proofs from an independent, literal prover:
-every index and size pair of small trees, then bit-flipped, truncated and padded proofs."""
-
-import importlib
+"""The SDK's RFC 9162 verifier beyond the proof vectors (tests/log/test_proof_vectors.py):
+roots of streamed leaves, a resumed compact range, and what each refusal says."""
 
 import pytest
 
 from clients import audit
-from clients.audit import CompactRange, ProofError, RootMismatch
-from tests.clients.tlog import leaf, mth, path, proof
+from clients.audit import CompactRange, ProofError, RootMismatch, WrongProofSize
+from tests.clients.tlog import leaf
+from tests.log.vectors.generate import mth, path, proof
 
 LEAVES = [leaf(i) for i in range(40)]
-SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40]
-
-
-def flips(hashes: list[bytes]) -> list[list[bytes]]:
-    """Each hash of `hashes` with one bit flipped, one list per position."""
-    out = []
-    for position, value in enumerate(hashes):
-        flipped = bytes([value[0] ^ 0x01]) + value[1:]
-        out.append([*hashes[:position], flipped, *hashes[position + 1 :]])
-    return out
+HASHES = [audit.leaf_hash(value) for value in LEAVES]
 
 
 def test_root_matches_the_rfc_definition_for_every_size() -> None:
     for size in range(0, 41):
-        hashes = [audit.leaf_hash(value) for value in LEAVES[:size]]
-        assert audit.root(hashes) == mth(LEAVES[:size])
+        assert audit.root(HASHES[:size]) == mth(LEAVES[:size])
+    assert audit.root(iter(HASHES)) == mth(LEAVES)
 
 
 def test_compact_range_resumes_from_a_saved_border() -> None:
     border = CompactRange()
-    for value in LEAVES[:13]:
-        border.append(audit.leaf_hash(value))
+    for value in HASHES[:13]:
+        border.append(value)
     resumed = CompactRange(border.size, border.hashes)
-    for value in LEAVES[13:]:
-        resumed.append(audit.leaf_hash(value))
+    for value in HASHES[13:]:
+        resumed.append(value)
     assert resumed.root() == mth(LEAVES)
-    with pytest.raises(ProofError):
+    with pytest.raises(ProofError, match="a tree of 13 leaves has 3 border hashes"):
         CompactRange(13, border.hashes[:1])
+    with pytest.raises(audit.WrongHashSize, match="border hash is 31 bytes"):
+        CompactRange(1, [HASHES[0][:31]])
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_inclusion_proofs_verify_and_tampered_ones_do_not(size: int) -> None:
-    leaves = LEAVES[:size]
-    root = mth(leaves)
-    for index in range(size):
-        hashes = path(index, leaves)
-        leaf_hash = audit.leaf_hash(leaves[index])
-        audit.verify_inclusion(index, size, leaf_hash, hashes, root)
-        for bad in flips(hashes):
-            with pytest.raises(RootMismatch):
-                audit.verify_inclusion(index, size, leaf_hash, bad, root)
-        if hashes:
-            with pytest.raises(ProofError):
-                audit.verify_inclusion(index, size, leaf_hash, hashes[:-1], root)
-        with pytest.raises(ProofError):
-            audit.verify_inclusion(index, size, leaf_hash, [*hashes, root], root)
-        with pytest.raises(ProofError):
-            audit.verify_inclusion(index, size, audit.leaf_hash(b"other"), hashes, root)
-        if size > 1:
-            with pytest.raises(ProofError):
-                audit.verify_inclusion((index + 1) % size, size, leaf_hash, hashes, root)
+def test_a_proof_of_the_wrong_length_is_refused_before_any_hashing() -> None:
+    hashes = path(2, LEAVES[:5])
+    with pytest.raises(WrongProofSize) as caught:
+        audit.verify_inclusion(2, 5, HASHES[2], hashes[:-1], mth(LEAVES[:5]))
+    assert str(caught.value) == "proof has 2 hashes, leaf 2 of a tree of 5 needs 3"
+    assert (caught.value.got, caught.value.want) == (2, 3)
+    with pytest.raises(WrongProofSize, match="proof has 1 hashes, tree 5 to 5 needs 0"):
+        audit.verify_consistency(5, 5, [HASHES[0]], mth(LEAVES[:5]), mth(LEAVES[:5]))
+    with pytest.raises(WrongProofSize, match="proof has 0 hashes, tree 3 to 7 needs 4"):
+        audit.verify_consistency(3, 7, [], mth(LEAVES[:3]), mth(LEAVES[:7]))
 
 
-def test_inclusion_rejects_impossible_indexes_and_short_hashes() -> None:
+def test_sizes_and_hash_lengths_are_named_in_the_refusal() -> None:
     root = mth(LEAVES[:4])
-    leaf_hash = audit.leaf_hash(LEAVES[0])
-    with pytest.raises(ProofError, match="not below"):
-        audit.verify_inclusion(4, 4, leaf_hash, path(0, LEAVES[:4]), root)
-    with pytest.raises(ProofError, match="bytes"):
-        audit.verify_inclusion(0, 4, leaf_hash[:31], path(0, LEAVES[:4]), root)
-    with pytest.raises(ProofError, match="bytes"):
-        audit.verify_inclusion(0, 4, leaf_hash, [b"x" * 31, *path(0, LEAVES[:4])[1:]], root)
+    with pytest.raises(audit.IndexBeyondSize, match="leaf index 4 is not below tree size 4"):
+        audit.verify_inclusion(4, 4, HASHES[0], path(0, LEAVES[:4]), root)
+    with pytest.raises(audit.WrongHashSize, match="leaf hash is 31 bytes, not 32"):
+        audit.verify_inclusion(0, 4, HASHES[0][:31], path(0, LEAVES[:4]), root)
+    with pytest.raises(audit.WrongHashSize, match="proof hash is 31 bytes, not 32"):
+        audit.verify_inclusion(0, 4, HASHES[0], [b"x" * 31, *path(0, LEAVES[:4])[1:]], root)
+    with pytest.raises(audit.SizesOutOfOrder, match="tree size 4 is smaller than 5"):
+        audit.verify_consistency(5, 4, [], mth(LEAVES[:5]), root)
 
 
-@pytest.mark.parametrize("second", SIZES)
-def test_consistency_proofs_verify_and_tampered_ones_do_not(second: int) -> None:
-    leaves = LEAVES[:second]
-    second_root = mth(leaves)
-    for first in range(1, second + 1):
-        first_root = mth(leaves[:first])
-        hashes = proof(first, leaves) if first < second else []
-        audit.verify_consistency(first, second, hashes, first_root, second_root)
-        if first == second:
-            with pytest.raises(ProofError):
-                audit.verify_consistency(first, second, [first_root], first_root, second_root)
-            continue
-        for bad in flips(hashes):
-            with pytest.raises(ProofError):
-                audit.verify_consistency(first, second, bad, first_root, second_root)
-        with pytest.raises(ProofError):
-            audit.verify_consistency(first, second, hashes[:-1], first_root, second_root)
-        with pytest.raises(ProofError):
-            audit.verify_consistency(first, second, [*hashes, first_root], first_root, second_root)
-        with pytest.raises(RootMismatch):
-            audit.verify_consistency(first, second, hashes, first_root, mth(LEAVES[1 : second + 1]))
-        with pytest.raises(ProofError):
-            audit.verify_consistency(first, second, hashes, mth(LEAVES[1 : first + 1]), second_root)
+def test_a_root_mismatch_carries_the_expected_and_calculated_roots() -> None:
+    wrong = mth(LEAVES[:3])
+    with pytest.raises(RootMismatch) as caught:
+        audit.verify_inclusion(0, 2, HASHES[0], [HASHES[1]], wrong)
+    assert (caught.value.expected, caught.value.calculated) == (wrong, mth(LEAVES[:2]))
+    assert str(caught.value) == f"root is {mth(LEAVES[:2]).hex()}, expected {wrong.hex()}"
 
 
-def test_consistency_edge_cases() -> None:
-    root = mth(LEAVES[:5])
-    audit.verify_consistency(0, 5, [], audit.EMPTY_ROOT, root)
-    with pytest.raises(ProofError, match="smaller"):
-        audit.verify_consistency(5, 4, [], root, mth(LEAVES[:4]))
-    with pytest.raises(RootMismatch):
-        audit.verify_consistency(5, 5, [], root, mth(LEAVES[:4]))
-    with pytest.raises(ProofError, match="empty"):
-        audit.verify_consistency(3, 5, [], mth(LEAVES[:3]), root)
+def test_a_consistency_mismatch_says_which_root_it_is() -> None:
+    first_root, second_root = mth(LEAVES[:3]), mth(LEAVES[:7])
+    hashes = proof(3, LEAVES[:7])
+    with pytest.raises(RootMismatch, match=r"^first root is") as caught:
+        audit.verify_consistency(3, 7, hashes, mth(LEAVES[1:4]), second_root)
+    assert caught.value.calculated == first_root
+    with pytest.raises(RootMismatch, match=r"^second root is") as caught:
+        audit.verify_consistency(3, 7, hashes, first_root, mth(LEAVES[:8]))
+    assert caught.value.calculated == second_root
+    assert audit.root_from_consistency_proof(3, 7, hashes, first_root) == second_root
 
 
-def test_proofs_of_the_hubs_prover_verify_in_the_sdk() -> None:
-    """The hub's prover (hub.log.merkle) and the SDK's verifier agree; the SDK itself
-    never imports the hub, this test does."""
-    merkle = importlib.import_module("hub.log.merkle")
-    leaves = LEAVES[:37]
-    hashes = [audit.leaf_hash(value) for value in leaves]
-
-    def range_hash(start: int, end: int) -> bytes:
-        return audit.root(hashes[start:end])
-
-    root = audit.root(hashes)
-    assert merkle.root(hashes) == root
-    for index in range(len(leaves)):
-        hub_path = merkle.inclusion_proof(index, len(leaves), range_hash)
-        assert hub_path == path(index, leaves)
-        audit.verify_inclusion(index, len(leaves), hashes[index], hub_path, root)
-    for first in range(1, len(leaves)):
-        hub_proof = merkle.consistency_proof(first, len(leaves), range_hash)
-        assert hub_proof == proof(first, leaves)
-        audit.verify_consistency(first, len(leaves), hub_proof, audit.root(hashes[:first]), root)
+def test_every_tree_extends_the_empty_one_by_an_empty_proof() -> None:
+    audit.verify_consistency(0, 5, [], audit.EMPTY_ROOT, mth(LEAVES[:5]))
+    audit.verify_consistency(0, 0, [], audit.EMPTY_ROOT, audit.EMPTY_ROOT)
+    with pytest.raises(RootMismatch, match=r"^first root is"):
+        audit.verify_consistency(0, 5, [], mth(LEAVES[:1]), mth(LEAVES[:5]))
+    with pytest.raises(ProofError, match="no proof from the empty tree leads to the root"):
+        audit.root_from_consistency_proof(0, 5, [], audit.EMPTY_ROOT)

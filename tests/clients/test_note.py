@@ -17,7 +17,8 @@ from clients.audit import (
     parse_note,
     verify_checkpoint,
 )
-from tests.clients.tlog import Signer, checkpoint_text, mth
+from tests.clients.tlog import Signer, checkpoint_text
+from tests.log.vectors.generate import mth
 
 ORIGIN = "hub.example.org/log"
 ROOT = mth([b"a", b"b", b"c"])

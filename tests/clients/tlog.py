@@ -1,4 +1,4 @@
-"""A test-side transparency log written from RFC 9162 2.1 (recursive MTH, PATH, PROOF)
+"""A test-side transparency log (the RFC 9162 reference of tests/log/vectors/generate.py)
 and a C2SP signed-note signer, to feed the SDK's verifier trees it did not build."""
 
 import base64
@@ -12,46 +12,11 @@ import rfc8785
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.log.vectors.generate import mth, proof
+
 
 def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
-
-
-def mth(leaves: list[bytes]) -> bytes:
-    """RFC 9162 2.1.1, literally: the Merkle Tree Hash of a list of leaf inputs."""
-    n = len(leaves)
-    if n == 0:
-        return sha256(b"")
-    if n == 1:
-        return sha256(b"\x00" + leaves[0])
-    k = 1 << ((n - 1).bit_length() - 1)
-    return sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
-
-
-def path(m: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 9162 2.1.3.1: the inclusion proof of leaf m."""
-    n = len(leaves)
-    if n == 1:
-        return []
-    k = 1 << ((n - 1).bit_length() - 1)
-    if m < k:
-        return [*path(m, leaves[:k]), mth(leaves[k:])]
-    return [*path(m - k, leaves[k:]), mth(leaves[:k])]
-
-
-def proof(m: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 9162 2.1.4.1: the consistency proof from the first m leaves to all of them."""
-    return _subproof(m, leaves, True)
-
-
-def _subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
-    n = len(leaves)
-    if m == n:
-        return [] if whole else [mth(leaves)]
-    k = 1 << ((n - 1).bit_length() - 1)
-    if m <= k:
-        return [*_subproof(m, leaves[:k], whole), mth(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), mth(leaves[:k])]
 
 
 def b64(data: bytes) -> str:

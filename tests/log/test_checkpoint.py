@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.log import merkle, note
 from hub.log.checkpoint import Checkpoint, MalformedCheckpoint, format_checkpoint, parse_checkpoint
+from tests.log.vectors.generate import mth
 
 ROOT = hashlib.sha256(b"a root").digest()
 ROOT_BASE64 = base64.b64encode(ROOT).decode()
@@ -113,12 +114,12 @@ def test_format_refuses_what_parse_would_reject(
 
 def test_a_signed_checkpoint_opens_and_parses_back() -> None:
     origin = "hub.example/log"
-    leaves = [merkle.leaf_hash(b"event %d" % i) for i in range(5)]
+    root = mth([b"event %d" % i for i in range(5)])
     private_key = Ed25519PrivateKey.generate()
     vkey = note.verifier_key(origin, private_key.public_key().public_bytes_raw())
 
-    signed = note.sign_note(format_checkpoint(origin, 5, merkle.root(leaves)), origin, private_key)
+    signed = note.sign_note(format_checkpoint(origin, 5, root), origin, private_key)
     text, signers = note.open_note(signed, [vkey])
 
     assert signers == [origin]
-    assert parse_checkpoint(text) == Checkpoint(origin, 5, merkle.root(leaves))
+    assert parse_checkpoint(text) == Checkpoint(origin, 5, root)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import rfc8785
 
-from hub.log.leaves import LeafRejected, encode_leaf, subject_digest
+from hub.log.leaves import LeafRejected, checked_fields, encode_checked, subject_digest
+from schemas.common import format_timestamp
 
 AT = datetime(2026, 11, 24, 9, 30, 0, 123456, tzinfo=UTC)
 
@@ -17,14 +18,9 @@ def test_the_leaf_is_jcs_with_fields_in_code_point_order() -> None:
     digest = hashlib.sha256(b'{"k":1}').hexdigest()
     assert subject_digest({"k": 1}) == f"sha256:{digest}"
 
-    leaf = encode_leaf(
-        7,
-        "referral.status",
-        AT,
-        "NL-MELDPUNT",
-        f"sha256:{digest}",
-        {"status": "removed", "to": None},
-    )
+    fields = checked_fields("referral.status", "NL-MELDPUNT", {"status": "removed", "to": None})
+    at = format_timestamp(AT)
+    leaf = encode_checked(7, "referral.status", at, "NL-MELDPUNT", f"sha256:{digest}", fields)
 
     assert leaf == (
         b'{"actor":"NL-MELDPUNT","at":"2026-11-24T09:30:00.123456Z",'
@@ -40,4 +36,4 @@ def test_the_leaf_is_jcs_with_fields_in_code_point_order() -> None:
 )
 def test_type_and_actor_are_codes(type: str, actor: str) -> None:
     with pytest.raises(LeafRejected):
-        encode_leaf(0, type, AT, actor, subject_digest({}), {})
+        checked_fields(type, actor, {})

@@ -1,5 +1,6 @@
-"""The exchange log over the wire, checked the way an auditor would: every proof and the
-signed checkpoint verified with independent code and only the key from `/v1/keys`."""
+"""The exchange log over the wire, checked the way an auditor would: every proof is the RFC
+9162 reference's and passes the SDK's verifier, and the signed checkpoint verifies with
+independent code and only the key from `/v1/keys`."""
 
 import base64
 import hashlib
@@ -12,12 +13,14 @@ import httpx
 import pytest
 import rfc8785
 
+from clients import audit
 from hub.hotlines import service as hotlines
 from hub.log import signer
 from hub.state import HubState
 from schemas.hotlines import HotlineIn
 from tests.conftest import Hub, ServerThread, report
 from tests.log import independent
+from tests.log.vectors import generate
 
 LEAF_FIELDS = {"v", "seq", "type", "at", "actor", "digest"} | {
     "case", "referral", "from", "to", "country", "status", "hotline", "kid", "retired_kid"
@@ -124,7 +127,7 @@ def test_the_checkpoint_commits_to_every_entry_and_verifies_with_the_published_k
     assert size == 3 + 1 + 5 * 3  # three hotlines, one key, three leaves per referred report
     assert [item["index"] for item in items] == list(range(size))
     leaves = [base64.b64decode(item["leaf_input"]) for item in items]
-    assert independent.mth(leaves) == root
+    assert generate.mth(leaves) == root
     for item, leaf in zip(items, leaves, strict=True):
         assert json.loads(leaf) == item["event"]
         assert rfc8785.dumps(item["event"]) == leaf
@@ -139,21 +142,23 @@ def test_every_inclusion_proof_of_a_small_log_verifies(api: Hub) -> None:
     leaves = _leaves(auditor)
 
     for size in range(1, len(leaves) + 1):
-        root = independent.mth(leaves[:size])
+        root = generate.mth(leaves[:size])
         for index in range(size):
             answer = auditor.get(
                 "/v1/log/proof/inclusion", params={"index": index, "tree_size": size}
             )
             assert answer.status_code == 200, answer.text
             body = answer.json()
-            leaf_hash = independent.leaf_hash(leaves[index])
+            leaf_hash = generate.leaf_hash(leaves[index])
             assert (body["index"], body["tree_size"]) == (index, size)
             assert body["leaf_hash"] == b64(leaf_hash)
             proof = [base64.b64decode(value) for value in body["proof"]]
-            assert independent.verify_inclusion(index, size, leaf_hash, proof, root)
+            assert proof == generate.path(index, leaves[:size])
+            audit.verify_inclusion(index, size, leaf_hash, proof, root)
             if proof:  # a flipped bit must not verify
                 proof[0] = bytes([proof[0][0] ^ 1]) + proof[0][1:]
-                assert not independent.verify_inclusion(index, size, leaf_hash, proof, root)
+                with pytest.raises(audit.RootMismatch):
+                    audit.verify_inclusion(index, size, leaf_hash, proof, root)
 
 
 def test_a_hotline_proves_its_report_is_logged_from_the_answer_it_holds(api: Hub) -> None:
@@ -170,21 +175,21 @@ def test_a_hotline_proves_its_report_is_logged_from_the_answer_it_holds(api: Hub
         if item["event"]["type"] == "report.received"
     ]
     assert {item["event"]["type"] for item in mine} == {"report.received", "case.opened"}
-    leaf_hash = independent.leaf_hash(leaf)
+    leaf_hash = generate.leaf_hash(leaf)
     proof = iwf.get(
         "/v1/log/proof/inclusion", params={"leaf_hash": b64(leaf_hash), "tree_size": size}
     ).json()
 
     assert proof["index"] == index
     path = [base64.b64decode(value) for value in proof["proof"]]
-    assert independent.verify_inclusion(index, size, leaf_hash, path, root)
+    audit.verify_inclusion(index, size, leaf_hash, path, root)
 
 
 def test_every_pair_of_tree_sizes_is_consistent(api: Hub) -> None:
     _build_log(api)
     auditor = _auditor(api)
     leaves = _leaves(auditor)
-    roots = [independent.mth(leaves[:size]) for size in range(len(leaves) + 1)]
+    roots = [generate.mth(leaves[:size]) for size in range(len(leaves) + 1)]
 
     for second in range(1, len(leaves) + 1):
         for first in range(1, second + 1):
@@ -195,13 +200,11 @@ def test_every_pair_of_tree_sizes_is_consistent(api: Hub) -> None:
             body = answer.json()
             assert (body["first"], body["second"]) == (first, second)
             proof = [base64.b64decode(value) for value in body["proof"]]
-            assert independent.verify_consistency(
-                first, second, roots[first], roots[second], proof
-            ), (first, second)
+            assert proof == generate.proof(first, leaves[:second]), (first, second)
+            audit.verify_consistency(first, second, proof, roots[first], roots[second])
             if first != second:  # another tree's root must not pass
-                assert not independent.verify_consistency(
-                    first, second, roots[first - 1], roots[second], proof
-                )
+                with pytest.raises(audit.RootMismatch):
+                    audit.verify_consistency(first, second, proof, roots[first - 1], roots[second])
 
 
 def test_the_background_signer_follows_appends_within_a_second(api: Hub, hub: ServerThread) -> None:
@@ -251,7 +254,7 @@ def test_a_failing_batch_item_leaves_no_leaf_and_no_gap(api: Hub) -> None:
     assert new_size == size + 2 * 3
     leaves = _leaves(auditor)
     assert [json.loads(leaf)["seq"] for leaf in leaves] == list(range(new_size))
-    assert independent.mth(leaves) == root
+    assert generate.mth(leaves) == root
 
 
 def test_a_change_that_fails_after_its_leaf_was_appended_leaves_no_leaf(

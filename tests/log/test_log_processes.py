@@ -10,6 +10,7 @@ import httpx
 from hub.settings import Settings
 from tests.conftest import ADMIN_TOKEN, free_port, report
 from tests.log import independent
+from tests.log.vectors import generate
 from tests.support.processes import serve_processes
 
 REPORTERS = ["GB-IWF", "DE-ECO", "FR-PDC"]
@@ -68,4 +69,4 @@ def test_concurrent_appends_on_three_processes_make_one_gapless_log(settings: Se
     # Ed25519 is deterministic: every process signs the same tree into the same note.
     assert len(set(notes)) == 1
     _, checkpoint_size, root = independent.open_checkpoint(notes[0], key["note_verifier_key"])
-    assert (checkpoint_size, root) == (size, independent.mth(leaves))
+    assert (checkpoint_size, root) == (size, generate.mth(leaves))

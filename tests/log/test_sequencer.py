@@ -22,7 +22,7 @@ from hub.migrate import upgrade
 from hub.settings import Settings
 from hub.signing import KeyRing
 from tests.conftest import POSTGRES_URL
-from tests.log import independent
+from tests.log.vectors import generate
 
 ORIGIN = "hub.test/log"
 needs_postgres = pytest.mark.skipif(
@@ -91,7 +91,7 @@ def test_a_transaction_that_commits_late_is_numbered_after_and_never_skipped(
     assert [leaf["seq"] for leaf in leaves] == [0, 1]
     with database.session(write=False) as session:
         raw = [leaf for _, leaf in storage.entries(session, 0, 2)]
-    assert checkpoint.size == 2 and checkpoint.root_hash == independent.mth(raw)
+    assert checkpoint.size == 2 and checkpoint.root_hash == generate.mth(raw)
 
 
 @needs_postgres
