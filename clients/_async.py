@@ -1,6 +1,6 @@
 """`AsyncHubClient`: the SDK over one `httpx.AsyncClient`; everything but sending and
 sleeping comes from the I/O-free core in `_base`. `HubClient` (`_sync.py`) is generated
-from this file by `scripts/unasync.py`: change this one and run `make sync-client`."""
+from this file by `scripts/unasync.py` (at install, by `make`): change this one."""
 
 from __future__ import annotations
 

@@ -1,25 +1,26 @@
 """Writes the sync SDK client (`clients/_sync.py`, `HubClient`) from the async one
-(`clients/_async.py`, `AsyncHubClient`), so the client is written once: `make sync-client`."""
+(`clients/_async.py`, `AsyncHubClient`), so the client is written once.
+
+`_sync.py` is a build product, never committed (.gitignore): `make` writes it when
+`_async.py` changes, and building a wheel (setup.py) writes it into the wheel."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "clients" / "_async.py"
 TARGET = ROOT / "clients" / "_sync.py"
 
-HEADER = "# Generated from _async.py by scripts/unasync.py (`make sync-client`); do not edit.\n"
+HEADER = "# Generated from _async.py by scripts/unasync.py at install; do not edit.\n"
 
 # Prose that says more than other names would: (async text, sync text), each found once.
 PROSE = (
     (
         '''"""`AsyncHubClient`: the SDK over one `httpx.AsyncClient`; everything but sending and
 sleeping comes from the I/O-free core in `_base`. `HubClient` (`_sync.py`) is generated
-from this file by `scripts/unasync.py`: change this one and run `make sync-client`."""''',
+from this file by `scripts/unasync.py` (at install, by `make`): change this one."""''',
         '''"""`HubClient`: the SDK over one `httpx.Client`; everything but sending and sleeping
 comes from the I/O-free core in `_base`."""''',
     ),
@@ -48,7 +49,7 @@ LEFTOVER = re.compile(
 
 
 def generate(source: str) -> str:
-    """The text of `_sync.py` for this text of `_async.py`, formatted as `ruff` would."""
+    """The text of `_sync.py` for this text of `_async.py`."""
     for async_text, sync_text in PROSE:
         if source.count(async_text) != 1:
             raise ValueError(f"PROSE no longer matches _async.py: {async_text[:50]!r}…")
@@ -58,23 +59,7 @@ def generate(source: str) -> str:
     if leftover := LEFTOVER.search(source):
         line = source.count("\n", 0, leftover.start()) + 1
         raise ValueError(f"line {line}: no sync word for {leftover[0]!r}; add it to WORDS")
-    # Imports are sorted again (`time` is not where `anyio` stood), lines joined that now fit.
-    sorted_imports = _ruff("check", "--fix", "--select", "I", source=HEADER + source)
-    return _ruff("format", source=sorted_imports)
-
-
-def _ruff(*command: str, source: str) -> str:
-    done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-        [sys.executable, "-m", "ruff", *command, "--quiet", "--stdin-filename", str(TARGET), "-"],
-        input=source,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"ruff {command[0]} failed: {done.stderr.strip()}")
-    return done.stdout
+    return HEADER + source
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""`HubClient` is generated from `AsyncHubClient` (scripts/unasync.py): the checked-in
-`clients/_sync.py` must be exactly what the generator makes of `clients/_async.py`."""
+"""`HubClient` is generated from `AsyncHubClient` (scripts/unasync.py) at install and by
+`make`: the `clients/_sync.py` the tests import must be what the generator makes of
+`clients/_async.py` now, not a stale or hand-edited copy."""
 
 import pytest
 
@@ -10,7 +11,7 @@ def test_the_sync_client_is_what_the_async_one_generates() -> None:
     generated = generate(SOURCE.read_text())
     assert TARGET.read_text() == generated, (
         "clients/_sync.py is not generated from clients/_async.py: "
-        "change _async.py, not _sync.py, and run `make sync-client`"
+        "change _async.py, not _sync.py; `make` writes it again"
     )
 
 
