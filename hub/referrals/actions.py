@@ -13,6 +13,7 @@ from hub.db import insert_ignore
 from hub.errors import Conflict, NotFound, field_error
 from hub.ids import new_id
 from hub.referrals.models import Referral, ReferralAction
+from hub.referrals.status import check_target
 from schemas.referrals import ActionIn, ActionOut, Status
 
 
@@ -22,6 +23,7 @@ def record_action(
     """Records `body` for a referral addressed to `hotline_id`; returns it and whether it is
     new. The same action at the same `occurred_at` (or a replayed webhook-id) is not
     recorded twice."""
+    check_target(body, "referral", referral_id, request_id)
     referral = session.get(Referral, referral_id, with_for_update=True)
     if referral is None or referral.to_hotline != hotline_id:
         raise NotFound(f"no referral '{referral_id}'")

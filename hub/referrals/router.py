@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from hub.cases import service as cases
 from hub.deps import (
@@ -128,12 +127,11 @@ def post_referral_status(
     state: StateDep,
 ) -> dict:
     """Moves a referral addressed to the caller along the status graph (docs/protocol.md 6)."""
-
-    def change(session: Session) -> dict:
-        status.check_target(body, "referral", referral_id, request_id)
-        return status.change_referral_status(session, referral_id, who.subject, body, request_id)
-
-    return status.apply_once(state.database, request_id, change)
+    return status.apply_once(
+        state.database,
+        request_id,
+        lambda s: status.change_referral_status(s, referral_id, who.subject, body, request_id),
+    )
 
 
 @router.post(
@@ -151,12 +149,11 @@ def post_referral_action(
     response: Response,
 ) -> dict:
     """Records that the caller notified law enforcement or the host (1.1); the status stays."""
-
-    def record(session: Session) -> tuple[dict, bool]:
-        status.check_target(body, "referral", referral_id, request_id)
-        return actions.record_action(session, referral_id, who.subject, body, request_id)
-
-    out, created = status.apply_once(state.database, request_id, record)
+    out, created = status.apply_once(
+        state.database,
+        request_id,
+        lambda s: actions.record_action(s, referral_id, who.subject, body, request_id),
+    )
     response.status_code = 201 if created else 200
     return out
 
@@ -179,9 +176,8 @@ def post_case_status(
     state: StateDep,
 ) -> dict:
     """Moves a domestic case (no referral: its reporter handles it) along the status graph."""
-
-    def change(session: Session) -> dict:
-        status.check_target(body, "case", case_id, request_id)
-        return status.change_case_status(session, case_id, who.subject, body, request_id)
-
-    return status.apply_once(state.database, request_id, change)
+    return status.apply_once(
+        state.database,
+        request_id,
+        lambda s: status.change_case_status(s, case_id, who.subject, body, request_id),
+    )

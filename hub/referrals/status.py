@@ -151,6 +151,7 @@ def change_referral_status(
     request_id: str | None,
 ) -> dict[str, Any]:
     """Moves a referral addressed to `hotline_id` along the graph; returns it as it is now."""
+    check_target(update, "referral", referral_id, request_id)
     referral = session.get(Referral, referral_id, with_for_update=True)
     if referral is None or referral.to_hotline != hotline_id:
         raise NotFound(f"no referral '{referral_id}'")
@@ -172,6 +173,7 @@ def change_case_status(
     request_id: str | None,
 ) -> dict[str, Any]:
     """Moves a domestic case its reporter handles along the graph; returns it as it is now."""
+    check_target(update, "case", case_id, request_id)
     case = session.get(Case, case_id)
     if case is None or hotline_id not in cases.reporters_of(session, case_id):
         raise NotFound(f"no case '{case_id}'")
