@@ -32,6 +32,7 @@ from clients import _base, errors
 from clients._bulk import CSV_COLUMNS, BulkSubmit, Counts, count_records
 from clients._config import ConfigError, Profile, default_state_dir, load_profile
 from clients._note import NoteError
+from clients._report_body import report_body
 from clients._sync import HubClient
 from clients.audit import AuditResult
 from clients.hash_command import hash_files
@@ -454,16 +455,19 @@ def submit(
         if image is not None:
             given = {h["alg"] for h in hashes}
             hashes += [h for h in hash_file(image).wire() if h["alg"] not in given]
-        body: dict[str, Any] = {
-            "reference": reference,
-            "url": url,
-            "content": {"kind": kind.value, "hashes": hashes},
-            "assessment": {"classification": classification.value, "age_group": age_group.value},
-            "site_type": site_type.value,
-            "observed_at": format_timestamp(_time(observed_at)),
-        }
-        if hosting_ip:
-            body["hosting_ip"] = hosting_ip
+        # Hashes in the order of the flags (then the image's): a changed order would change
+        # the body's digest, and a repeated command would conflict instead of replaying.
+        body = report_body(
+            reference=reference,
+            url=url,
+            kind=kind.value,
+            hashes=hashes,
+            classification=classification.value,
+            age_group=age_group.value,
+            site_type=site_type.value,
+            observed_at=format_timestamp(_time(observed_at)),
+            hosting_ip=hosting_ip,
+        )
         result = hub.reports.submit(body)
         if as_json:
             _print_json(result)
