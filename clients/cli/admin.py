@@ -3,6 +3,7 @@ queue, `dead` deliveries, and `stats`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -10,37 +11,45 @@ from rich.console import RenderableType
 from rich.json import JSON
 from typer.core import TyperGroup
 
-from clients import NOT_GIVEN
+from clients import NOT_GIVEN, HubClient
 from clients.cli.app import JsonFlag, LimitFlag, app, connect, listed, moment
-from clients.cli.output import cell, fields, show, stderr, table
+from clients.cli.output import Columns, cell, fields, show, stderr, table
 from schemas.hotlines import PrincipalKind
 from schemas.referrals import Status
 
+Pages = Callable[[HubClient], Callable[..., Iterator[Any]]]
 
-def _group(name: str, summary: str) -> typer.Typer:
-    """A command group whose callback, run without a subcommand, lists what it holds."""
+
+def _group(
+    name: str, summary: str, pages: Pages, columns: Columns, *, list_help: str | None = None
+) -> typer.Typer:
+    """A command group that lists what it holds (--limit, --json) when run without a
+    subcommand, and with `list_help` as its `list` subcommand too."""
     group = typer.Typer(cls=TyperGroup, help=summary, invoke_without_command=True)
+
+    def list_all(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
+        if ctx.invoked_subcommand is None:
+            items = listed(pages(connect(ctx)), limit)
+            show(items, as_json, columns.of(items))
+
+    group.callback()(list_all)
+    if list_help:
+        group.command("list", help=list_help)(list_all)
     app.add_typer(group, name=name)
     return group
 
 
-hotlines_app = _group("hotlines", "Member hotlines (admin).")
-HOTLINE_COLUMNS = ["id", "name", "countries", "active", "webhook", "keys"]
-
-
-@hotlines_app.callback()
-def _hotlines(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """Member hotlines (admin); without a subcommand, lists them."""
-    if ctx.invoked_subcommand is None:
-        hotlines_list(ctx, limit, as_json)
-
-
-@hotlines_app.command("list")
-def hotlines_list(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """List the hotlines."""
-    items = listed(connect(ctx).hotlines.list, limit)
-    rows = ([h.id, h.name, h.countries, h.active, h.webhook_url, len(h.public_keys)] for h in items)
-    show(items, as_json, table("hotlines", HOTLINE_COLUMNS, rows))
+hotlines_app = _group(
+    "hotlines",
+    "Member hotlines (admin).",
+    lambda hub: hub.hotlines.list,
+    Columns(
+        "hotlines",
+        ["id", "name", "countries", "active", "webhook", "keys"],
+        lambda h: [h.id, h.name, h.countries, h.active, h.webhook_url, len(h.public_keys)],
+    ),
+    list_help="List the hotlines.",
+)
 
 
 @hotlines_app.command("get")
@@ -112,23 +121,17 @@ def hotlines_update(
     show(changed, as_json, fields(f"hotline {changed.id}", changed))
 
 
-tokens_app = _group("tokens", "API tokens (admin).")
-TOKEN_COLUMNS = ["id", "principal", "subject", "created", "expires", "revoked"]
-
-
-@tokens_app.callback()
-def _tokens(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """API tokens (admin); without a subcommand, lists them (never their secrets)."""
-    if ctx.invoked_subcommand is None:
-        tokens_list(ctx, limit, as_json)
-
-
-@tokens_app.command("list")
-def tokens_list(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """List the tokens (never their secrets)."""
-    items = listed(connect(ctx).tokens.list, limit)
-    rows = ([t.id, t.principal, t.subject, t.created_at, t.expires_at, t.revoked_at] for t in items)
-    show(items, as_json, table("tokens", TOKEN_COLUMNS, rows))
+tokens_app = _group(
+    "tokens",
+    "API tokens (admin).",
+    lambda hub: hub.tokens.list,  # never their secrets
+    Columns(
+        "tokens",
+        ["id", "principal", "subject", "created", "expires", "revoked"],
+        lambda t: [t.id, t.principal, t.subject, t.created_at, t.expires_at, t.revoked_at],
+    ),
+    list_help="List the tokens (never their secrets).",
+)
 
 
 @tokens_app.command("create")
@@ -167,20 +170,21 @@ def tokens_revoke(
     show(revoked, as_json, f"revoked {revoked.id}")
 
 
-routes_app = _group("routes", "Primary hotline of countries several hotlines serve (admin).")
+routes_app = typer.Typer(
+    cls=TyperGroup,
+    help="Primary hotline of countries several hotlines serve (admin).",
+    invoke_without_command=True,
+)
+app.add_typer(routes_app, name="routes")
+ROUTES = Columns("routes", ["country", "hotline"], lambda r: [r.country, r.hotline])
 
 
 @routes_app.callback()
 def _routes(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """Routes (admin); without a subcommand, lists them."""
-    if ctx.invoked_subcommand is not None:
-        return
-    items = list(connect(ctx).routes.list(limit=1000))
-    show(
-        items,
-        as_json,
-        table("routes", ["country", "hotline"], ([r.country, r.hotline] for r in items)),
-    )
+    """Without a subcommand, every route (there are few: no --limit)."""
+    if ctx.invoked_subcommand is None:
+        items = listed(connect(ctx).routes.list, None)
+        show(items, as_json, ROUTES.of(items))
 
 
 @routes_app.command("set")
@@ -195,20 +199,16 @@ def routes_set(
     show(route, as_json, f"{route.country} → {route.hotline}")
 
 
-unassigned_app = _group("unassigned", "The unassigned queue (admin).")
-
-
-@unassigned_app.callback()
-def _unassigned(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """Cases no member hotline serves; `unassigned route CASE HOTLINE` routes one."""
-    if ctx.invoked_subcommand is not None:
-        return
-    items = listed(connect(ctx).cases.unassigned, limit)
-    rows = (
-        [c.id, c.routing_reason, c.hosting.country, c.reporters, c.url, c.created_at] for c in items
-    )
-    columns = ["id", "reason", "country", "reporters", "url", "created"]
-    show(items, as_json, table("unassigned cases", columns, rows))
+unassigned_app = _group(
+    "unassigned",
+    "The unassigned queue (admin).",  # cases no member hotline serves
+    lambda hub: hub.cases.unassigned,
+    Columns(
+        "unassigned cases",
+        ["id", "reason", "country", "reporters", "url", "created"],
+        lambda c: [c.id, c.routing_reason, c.hosting.country, c.reporters, c.url, c.created_at],
+    ),
+)
 
 
 @unassigned_app.command("route")
@@ -223,18 +223,16 @@ def unassigned_route(
     show(routed, as_json, f"{routed.id} referred to {hotline_id} ({routed.referral})")
 
 
-dead_app = _group("dead", "Events that could not be pushed (admin).")
-
-
-@dead_app.callback()
-def _dead(ctx: typer.Context, limit: LimitFlag = None, as_json: JsonFlag = False) -> None:
-    """Dead deliveries; `dead retry EVENT_ID` pushes one again."""
-    if ctx.invoked_subcommand is not None:
-        return
-    items = listed(connect(ctx).deliveries.dead, limit)
-    rows = ([d.id, d.type, d.recipient, d.attempts, d.last_error, d.created_at] for d in items)
-    columns = ["event", "type", "recipient", "attempts", "last error", "created"]
-    show(items, as_json, table("dead deliveries", columns, rows))
+dead_app = _group(
+    "dead",
+    "Events that could not be pushed (admin).",
+    lambda hub: hub.deliveries.dead,
+    Columns(
+        "dead deliveries",
+        ["event", "type", "recipient", "attempts", "last error", "created"],
+        lambda d: [d.id, d.type, d.recipient, d.attempts, d.last_error, d.created_at],
+    ),
+)
 
 
 @dead_app.command("retry")

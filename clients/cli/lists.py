@@ -12,7 +12,7 @@ from clients._config import ConfigError
 from clients._lists_import import PART_SIZE, ListImport
 from clients._ncmec import convert
 from clients.cli.app import LimitFlag, app, connect, listed
-from clients.cli.output import fields, progress_bar, show, stderr, table
+from clients.cli.output import Columns, fields, progress_bar, show, stderr
 from schemas.lists import CSV_COLUMNS, ListSource
 
 JsonFlag = Annotated[
@@ -33,7 +33,13 @@ lists_app = typer.Typer(
 app.add_typer(lists_app, name="lists")
 ListFlag = Annotated[str, typer.Option("--list", help="The list's id, e.g. iwf-hashes.")]
 RETRACT_BATCH = 10_000
+LISTS = Columns(
+    "lists",
+    ["id", "name", "source", "entries", "versions"],
+    lambda i: [i.id, i.name, i.source, i.entries, len(i.versions)],
+)
 VERSION_COLUMNS = ["version", "state", "entries", "parts", "last_line", "published_at"]
+VERSIONS = Columns("versions", VERSION_COLUMNS, lambda v: [getattr(v, c) for c in VERSION_COLUMNS])
 
 
 @lists_app.command("create")
@@ -173,20 +179,12 @@ def lists_show(
     hub = connect(ctx)
     if list_id is None:
         items = listed(hub.lists.list, limit)
-        rows = ([i.id, i.name, i.source, i.entries, len(i.versions)] for i in items)
-        show(items, as_json, table("lists", ["id", "name", "source", "entries", "versions"], rows))
+        show(items, as_json, LISTS.of(items))
         return
     if version is not None:
         progress = hub.lists.version(list_id, version)
         show(progress, as_json, fields(f"list {list_id} version {version}", progress))
         return
     found = hub.lists.get(list_id)
-    versions = ([getattr(v, c) for c in VERSION_COLUMNS] for v in found.versions)
-    show(
-        found,
-        as_json,
-        [
-            f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible",
-            table("versions", VERSION_COLUMNS, versions),
-        ],
-    )
+    summary = f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible"
+    show(found, as_json, [summary, VERSIONS.of(found.versions)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -24,7 +25,17 @@ from rich.table import Table
 
 from schemas.common import format_timestamp
 
-__all__ = ["Human", "cell", "fields", "progress_bar", "show", "stderr", "stdout", "table"]
+__all__ = [
+    "Columns",
+    "Human",
+    "cell",
+    "fields",
+    "progress_bar",
+    "show",
+    "stderr",
+    "stdout",
+    "table",
+]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +70,18 @@ def table(title: str, columns: list[str], rows: Iterable[list[Any]]) -> Renderab
     for row in rows:
         found.add_row(*[cell(v) for v in row])
     return found if found.row_count else f"{title}: none"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """How a list of items prints for people: a titled table, a row an item."""
+
+    title: str
+    names: list[str]
+    row: Callable[[Any], list[Any]]
+
+    def of(self, items: Iterable[Any]) -> RenderableType:
+        return table(self.title, self.names, map(self.row, items))
 
 
 def fields(title: str, model: BaseModel) -> RenderableType:

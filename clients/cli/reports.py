@@ -3,11 +3,13 @@ read `reports`, a `case`, the `inbox` of referrals, post a `status`, pull `event
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import RenderableType
 from rich.table import Table
 
@@ -16,7 +18,7 @@ from clients._bulk import CSV_COLUMNS, BulkSubmit, Counts, count_records
 from clients._config import ConfigError
 from clients._report_body import report_body
 from clients.cli.app import EXIT_REJECTED, JsonFlag, LimitFlag, app, connect, listed, moment
-from clients.cli.output import fields, progress_bar, show, stderr, stdout, table
+from clients.cli.output import Columns, fields, progress_bar, show, stderr, stdout
 from clients.hashing import hash_file
 from clients.webhooks import verify_event
 from schemas.common import format_timestamp
@@ -97,7 +99,6 @@ def submit(
     appended to the progress file; after an interruption run the same command with
     --resume. A reference sent twice is a replay (200) and counts as done, never twice.
     """
-
     hub = connect(ctx)
     if file is None:
         missing = [
@@ -206,6 +207,44 @@ def _summary(counts: Counts, skipped: int) -> list[RenderableType]:
     return summary
 
 
+REPORTS = Columns(
+    "reports",
+    ["id", "reference", "received", "case", "routing", "to", "country"],
+    lambda r: [
+        r.id,
+        r.reference,
+        r.received_at,
+        r.case.id,
+        r.routing.reason,
+        r.routing.to,
+        r.hosting.country,
+    ],
+)
+REFERRALS = Columns(
+    "referrals",
+    ["id", "case", "status", "reporters", "url", "created"],
+    lambda r: [r.id, r.case, r.status, r.reporters, r.url, r.created_at],
+)
+
+
+def _one_or_all(
+    noun: str,
+    item_id: str | None,
+    get: Callable[[str], BaseModel],
+    pages: Callable[..., Iterator[Any]],
+    columns: Columns,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """The item of that id as a table of its fields; without an id, the list of them."""
+    if item_id:
+        found = get(item_id)
+        show(found, as_json, fields(f"{noun} {item_id}", found))
+    else:
+        items = listed(pages, limit)
+        show(items, as_json, columns.of(items))
+
+
 @app.command()
 def reports(
     ctx: typer.Context,
@@ -215,25 +254,7 @@ def reports(
 ) -> None:
     """Your own reports (hotline), oldest first, or one of them."""
     hub = connect(ctx)
-    if report_id:
-        found = hub.reports.get(report_id)
-        show(found, as_json, fields(f"report {report_id}", found))
-        return
-    items = listed(hub.reports.list, limit)
-    rows = (
-        [
-            r.id,
-            r.reference,
-            r.received_at,
-            r.case.id,
-            r.routing.reason,
-            r.routing.to,
-            r.hosting.country,
-        ]
-        for r in items
-    )
-    columns = ["id", "reference", "received", "case", "routing", "to", "country"]
-    show(items, as_json, table("reports", columns, rows))
+    _one_or_all("report", report_id, hub.reports.get, hub.reports.list, REPORTS, limit, as_json)
 
 
 @app.command()
@@ -256,14 +277,8 @@ def inbox(
 ) -> None:
     """Referrals addressed to your hotline, oldest first, or one of them."""
     hub = connect(ctx)
-    if referral_id:
-        found = hub.referrals.get(referral_id)
-        show(found, as_json, fields(f"referral {referral_id}", found))
-        return
-    items = listed(hub.referrals.inbox, limit)
-    rows = ([r.id, r.case, r.status, r.reporters, r.url, r.created_at] for r in items)
-    columns = ["id", "case", "status", "reporters", "url", "created"]
-    show(items, as_json, table("referrals", columns, rows))
+    referrals = hub.referrals
+    _one_or_all("referral", referral_id, referrals.get, referrals.inbox, REFERRALS, limit, as_json)
 
 
 @app.command()
@@ -340,14 +355,20 @@ def events(
     acknowledged = hub.events.ack([e.id for e in items]).acknowledged if ack and items else 0
 
     def human() -> None:
-        rows = ([e.id, e.type, e.created_at, _event_summary(e.data)] for e in items)
-        stdout.print(table("events", ["id", "type", "created", "about"], rows))
+        stdout.print(EVENTS.of(items))
         if cursor:
             stderr.print(f"next: hubctl events --after {cursor}")
         if ack:
             stderr.print(f"acknowledged {acknowledged}")
 
     show({"events": items, "cursor": cursor, "acknowledged": acknowledged}, as_json, human)
+
+
+EVENTS = Columns(
+    "events",
+    ["id", "type", "created", "about"],
+    lambda e: [e.id, e.type, e.created_at, _event_summary(e.data)],
+)
 
 
 def _event_summary(data: dict[str, Any]) -> str:
