@@ -50,7 +50,7 @@ def show(answer: Any, as_json: bool, human: Human, *, json_lines: bool = False) 
     one indented document, or with `json_lines` one compact line per item; else `human`."""
     if as_json:
         if json_lines:
-            for item in answer:
+            for item in answer:  # ASCII-escaped, as `hubctl hash --json` always was
                 print(json.dumps(_plain(item)))
         else:
             print(json.dumps(_plain(answer), indent=2, ensure_ascii=False))
