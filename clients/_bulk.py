@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from clients._base import SentBatch
 from clients._models import RejectedReport, SubmittedReport
+from clients._report_body import report_body
 from clients._sync import HubClient
 from schemas.reports import MAX_BATCH
 
@@ -119,20 +120,17 @@ def csv_report(row: dict[str, str]) -> dict[str, Any]:
                 quality = cells.get("pdq_quality", "")
                 entry["quality"] = int(quality) if quality.isdigit() else quality
             hashes.append(entry)
-    body: dict[str, Any] = {
-        "reference": cells.get("reference"),
-        "url": cells.get("url"),
-        "content": {"kind": cells.get("kind", "image"), "hashes": hashes},
-        "assessment": {
-            "classification": cells.get("classification"),
-            "age_group": cells.get("age_group"),
-        },
-        "site_type": cells.get("site_type"),
-        "observed_at": cells.get("observed_at"),
-    }
-    if "hosting_ip" in cells:
-        body["hosting_ip"] = cells["hosting_ip"]
-    return body
+    return report_body(
+        reference=cells.get("reference"),
+        url=cells.get("url"),
+        kind=cells.get("kind", "image"),
+        hashes=hashes,
+        classification=cells.get("classification"),
+        age_group=cells.get("age_group"),
+        site_type=cells.get("site_type"),
+        observed_at=cells.get("observed_at"),
+        hosting_ip=cells.get("hosting_ip"),
+    )
 
 
 def _csv(stream: IO[bytes]) -> Iterator[Line]:

@@ -2,7 +2,6 @@
 
 from enum import StrEnum
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -12,24 +11,13 @@ from clients._bulk import count_records
 from clients._config import ConfigError
 from clients._lists_import import PART_SIZE, ListImport
 from clients._ncmec import convert
+from clients.cli.app import LimitFlag, app, connect, listed
+from clients.cli.output import Columns, fields, progress_bar, show, stderr
 from schemas.lists import CSV_COLUMNS, ListSource
 
-# The hubctl module whose helpers these commands use; set by register() (see clients/cli.py:
-# under `python -m clients.cli` that module is __main__, so it is passed, never imported).
-_cli: ModuleType
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
 ]
-LimitFlag = Annotated[
-    int | None, typer.Option("--limit", min=1, help="Show at most this many (default: all).")
-]
-
-
-def register(cli: ModuleType) -> typer.Typer:
-    """The `lists` command group, printing and connecting through `cli`'s helpers."""
-    global _cli
-    _cli = cli
-    return lists_app
 
 
 class ListFormat(StrEnum):
@@ -42,9 +30,16 @@ class ListFormat(StrEnum):
 lists_app = typer.Typer(
     cls=TyperGroup, help="Hash lists of known content (admin).", no_args_is_help=True
 )
+app.add_typer(lists_app, name="lists")
 ListFlag = Annotated[str, typer.Option("--list", help="The list's id, e.g. iwf-hashes.")]
 RETRACT_BATCH = 10_000
+LISTS = Columns(
+    "lists",
+    ["id", "name", "source", "entries", "versions"],
+    lambda i: [i.id, i.name, i.source, i.entries, len(i.versions)],
+)
 VERSION_COLUMNS = ["version", "state", "entries", "parts", "last_line", "published_at"]
+VERSIONS = Columns("versions", VERSION_COLUMNS, lambda v: [getattr(v, c) for c in VERSION_COLUMNS])
 
 
 @lists_app.command("create")
@@ -56,8 +51,8 @@ def lists_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an empty list."""
-    created = _cli._hub(ctx).lists.create(list_id, name=name, source=source.value)
-    _cli._show(f"list {created.id} created", created, as_json)
+    created = connect(ctx).lists.create(list_id, name=name, source=source.value)
+    show(created, as_json, fields(f"list {created.id} created", created))
 
 
 @lists_app.command(
@@ -106,25 +101,24 @@ def lists_import(
     if fmt == "ncmec-xml":
         converted = file.with_name(file.name + ".ndjson")
         written, retracted = convert(file, converted)
-        _cli.stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
+        stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
         file, fmt = converted, "jsonl"
-    hub = _cli._hub(ctx)
+    hub = connect(ctx)
     job = ListImport(hub, list_id, file, fmt, part_size, progress_file=progress_file, resume=resume)
     if job.version is not None:
-        _cli.stderr.print(f"resuming version {job.version} after line {job.done_line}")
+        stderr.print(f"resuming version {job.version} after line {job.done_line}")
     total = count_records(file, fmt)
-    show_bar = not (no_progress or as_json) and _cli.stderr.is_terminal
-    with _cli.progress_bar(show_bar) as bar:
+    with progress_bar(no_progress or as_json) as bar:
         done = max(0, job.done_line - (fmt == "csv"))
         task = bar.add_task("importing", total=total, completed=done)
         try:
             version = job.run(lambda n: bar.advance(task, n), publish=not no_publish)
         except KeyboardInterrupt:
-            _cli.stderr.print(f"stopped after line {job.done_line}; run again with --resume")
+            stderr.print(f"stopped after line {job.done_line}; run again with --resume")
             raise
         except Exception:
             if job.version is not None:
-                _cli.stderr.print(
+                stderr.print(
                     f"version {job.version} stopped after line {job.done_line}; "
                     "fix the file and run again with --resume"
                 )
@@ -132,12 +126,11 @@ def lists_import(
     if retracted and version.state.value == "published":
         for start in range(0, len(retracted), RETRACT_BATCH):
             hub.lists.retract(list_id, retracted[start : start + RETRACT_BATCH])
-    if as_json:
-        _cli._print_json(version)
-        return
-    _cli.stdout.print(
+    show(
+        version,
+        as_json,
         f"list {list_id} version {version.version} {version.state.value}: "
-        f"{version.entries} entries ({job.sent} sent now)"
+        f"{version.entries} entries ({job.sent} sent now)",
     )
 
 
@@ -155,15 +148,12 @@ def lists_retract(
     as_json: JsonFlag = False,
 ) -> None:
     """Retract a whole version, or single values. Reports keep what they matched."""
-    hub = _cli._hub(ctx)
+    hub = connect(ctx)
     if (version is None) == (not values):
         raise ConfigError("give either --version N or one or more --value alg:value")
     if version is not None:
-        _cli._show(
-            f"list {list_id} version {version}",
-            hub.lists.retract_version(list_id, version),
-            as_json,
-        )
+        retracted = hub.lists.retract_version(list_id, version)
+        show(retracted, as_json, fields(f"list {list_id} version {version}", retracted))
         return
     entries = []
     for item in values or []:
@@ -172,10 +162,7 @@ def lists_retract(
             raise ConfigError(f"--value {item!r}: write alg:value, e.g. md5:0cc175b9...")
         entries.append({"alg": alg, "value": value})
     answer = hub.lists.retract(list_id, entries)
-    if as_json:
-        _cli._print_json(answer)
-        return
-    _cli.stdout.print(f"retracted {answer.retracted} entries from {answer.list}")
+    show(answer, as_json, f"retracted {answer.retracted} entries from {answer.list}")
 
 
 @lists_app.command("show")
@@ -189,24 +176,15 @@ def lists_show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the lists, one list with its versions, or one version's import progress."""
-    hub = _cli._hub(ctx)
+    hub = connect(ctx)
     if list_id is None:
-        items = _cli._limited(hub.lists.list(limit=_cli._page_size(limit)), limit)
-        if as_json:
-            _cli._print_json(items)
-            return
-        rows = ([i.id, i.name, i.source, i.entries, len(i.versions)] for i in items)
-        _cli._table("lists", ["id", "name", "source", "entries", "versions"], rows)
+        items = listed(hub.lists.list, limit)
+        show(items, as_json, LISTS.of(items))
         return
     if version is not None:
-        _cli._show(
-            f"list {list_id} version {version}", hub.lists.version(list_id, version), as_json
-        )
+        progress = hub.lists.version(list_id, version)
+        show(progress, as_json, fields(f"list {list_id} version {version}", progress))
         return
     found = hub.lists.get(list_id)
-    if as_json:
-        _cli._print_json(found)
-        return
-    _cli.stdout.print(f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible")
-    rows = ([getattr(v, c) for c in VERSION_COLUMNS] for v in found.versions)
-    _cli._table("versions", VERSION_COLUMNS, rows)
+    summary = f"{found.id}: {found.name} ({found.source}), {found.entries} entries visible"
+    show(found, as_json, [summary, VERSIONS.of(found.versions)])
