@@ -127,7 +127,7 @@ app = typer.Typer(
 JSON_ERRORS = "hubctl.json"
 
 
-def _json_errors(ctx: typer.Context, value: bool) -> bool:
+def json_errors(ctx: typer.Context, value: bool) -> bool:
     if value:
         ctx.meta[JSON_ERRORS] = True  # ctx.meta is shared by the whole command line
     return value
@@ -137,7 +137,7 @@ JsonFlag = Annotated[
     bool,
     typer.Option(
         "--json",
-        callback=_json_errors,
+        callback=json_errors,
         help="Print JSON for scripts instead of a table (errors too, on stderr).",
     ),
 ]

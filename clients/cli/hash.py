@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from clients.cli.app import app
+from clients.cli.app import app, json_errors
 from clients.cli.output import show
 from clients.hashing import hash_file
 
@@ -20,7 +20,12 @@ def hash_files(
         typer.Argument(exists=True, dir_okay=False, readable=True, help="Files to hash."),
     ],
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON lines (one per file) for scripts.")
+        bool,
+        typer.Option(
+            "--json",
+            callback=json_errors,
+            help="Print JSON lines (one per file) for scripts (errors as JSON too, on stderr).",
+        ),
     ] = False,
 ) -> None:
     """Hash files locally: SHA-256, SHA-1, MD5, and PDQ with its quality for images.

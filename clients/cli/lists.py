@@ -11,13 +11,9 @@ from clients._bulk import count_records
 from clients._config import ConfigError
 from clients._lists_import import PART_SIZE, ListImport
 from clients._ncmec import convert
-from clients.cli.app import LimitFlag, app, connect, listed
+from clients.cli.app import JsonFlag, LimitFlag, app, connect, listed
 from clients.cli.output import Columns, fields, progress_bar, show, stderr
 from schemas.lists import CSV_COLUMNS, ListSource
-
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
-]
 
 
 class ListFormat(StrEnum):

@@ -125,3 +125,10 @@ def test_an_ncmec_v2_xml_answer_imports_and_its_deleted_entries_are_retracted(
         answers.append(iwf.post("/v1/reports", json=body).json()["content"])
     assert answers[0]["match"]["lists"] == [{"id": "ncmec", "category": "A1"}]
     assert answers[1]["known"] is False
+
+
+def test_lists_errors_are_json_under_json(run: Any) -> None:
+    missing = run("lists", "show", "no-such-list", "--json")
+    assert missing.exit_code == 1 and missing.stdout == ""
+    failure = json.loads(missing.stderr)
+    assert failure["problem"]["status"] == 404 and failure["exit_code"] == 1
