@@ -152,7 +152,7 @@ def tokens_create(
 
     def human() -> None:
         print(created.token)  # alone on stdout, for a script to keep
-        stderr.print(
+        stderr().print(
             f"created {created.id} ({created.principal.value} {created.subject}); store it now"
         )
 

@@ -74,7 +74,7 @@ def _fail(
             failure["problem"] = problem.problem
         print(json.dumps(failure, ensure_ascii=False), file=sys.stderr)
     else:
-        stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+        stderr().print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
@@ -148,7 +148,7 @@ LimitFlag = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        stdout.print(f"hubctl {__version__}")
+        stdout().print(f"hubctl {__version__}")
         raise typer.Exit()
 
 
@@ -214,7 +214,7 @@ def _profile(ctx: typer.Context) -> Profile:
         options["loaded"] = load_profile(**{k: v for k, v in options.items() if k != "loaded"})
         root.obj = options
         for warning in options["loaded"].warnings:
-            stderr.print(f"warning: {escape(warning)}", markup=True)
+            stderr().print(f"warning: {escape(warning)}", markup=True)
     loaded: Profile = options["loaded"]
     return loaded
 

@@ -49,11 +49,11 @@ def listen(
     def show(event: dict[str, Any]) -> None:
         if out is None:
             print(json.dumps(event, separators=(",", ":")), flush=True)
-        stderr.print(f"{event.get('id')} {event.get('type')}")
+        stderr().print(f"{event.get('id')} {event.get('type')}")
 
     receiver = Receiver(hub_keys, show, out=out, tolerance=max_age or None)
     server = receiver.server(host, port)
-    stderr.print(f"listening on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    stderr().print(f"listening on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

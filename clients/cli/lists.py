@@ -97,12 +97,12 @@ def lists_import(
     if fmt == "ncmec-xml":
         converted = file.with_name(file.name + ".ndjson")
         written, retracted = convert(file, converted)
-        stderr.print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
+        stderr().print(f"NCMEC XML: {written} entries, {len(retracted)} deleted values")
         file, fmt = converted, "jsonl"
     hub = connect(ctx)
     job = ListImport(hub, list_id, file, fmt, part_size, progress_file=progress_file, resume=resume)
     if job.version is not None:
-        stderr.print(f"resuming version {job.version} after line {job.done_line}")
+        stderr().print(f"resuming version {job.version} after line {job.done_line}")
     total = count_records(file, fmt)
     with progress_bar(no_progress or as_json) as bar:
         done = max(0, job.done_line - (fmt == "csv"))
@@ -110,11 +110,11 @@ def lists_import(
         try:
             version = job.run(lambda n: bar.advance(task, n), publish=not no_publish)
         except KeyboardInterrupt:
-            stderr.print(f"stopped after line {job.done_line}; run again with --resume")
+            stderr().print(f"stopped after line {job.done_line}; run again with --resume")
             raise
         except Exception:
             if job.version is not None:
-                stderr.print(
+                stderr().print(
                     f"version {job.version} stopped after line {job.done_line}; "
                     "fix the file and run again with --resume"
                 )

@@ -37,8 +37,16 @@ __all__ = [
     "table",
 ]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def stdout() -> Console:
+    """A console on stdout, made at use: it reads COLUMNS then, not at import."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    """A console on stderr, made at use."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
 
 # What people see: a line (rich markup) or a table, several printed one after another,
 # or a function that prints (for answers that also say something on stderr).
@@ -58,7 +66,7 @@ def show(answer: Any, as_json: bool, human: Human, *, json_lines: bool = False) 
         human()
     else:
         for part in human if isinstance(human, list) else [human]:
-            stdout.print(part)
+            stdout().print(part)
 
 
 def table(title: str, columns: list[str], rows: Iterable[list[Any]]) -> RenderableType:
@@ -121,6 +129,7 @@ def _plain(value: Any) -> Any:
 def progress_bar(hidden: bool) -> Progress:
     """The one progress bar of hubctl's long commands, on stderr; shown only on a terminal
     and unless `hidden` (--no-progress, or --json for scripts)."""
+    console = stderr()
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -128,6 +137,6 @@ def progress_bar(hidden: bool) -> Progress:
         TaskProgressColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=stderr,
-        disable=hidden or not stderr.is_terminal,
+        console=console,
+        disable=hidden or not console.is_terminal,
     )

@@ -171,16 +171,18 @@ def submit(
         resume=resume,
     )
     if not resume and job.progress_file is not None and job.progress_file.exists():
-        stderr.print(f"note: starting over; {job.progress_file} is replaced (--resume skips)")
+        stderr().print(f"note: starting over; {job.progress_file} is replaced (--resume skips)")
     if job.done_line:
-        stderr.print(f"resuming after line {job.done_line}")
+        stderr().print(f"resuming after line {job.done_line}")
     total = count_records(file, fmt)
     with progress_bar(no_progress or as_json) as bar:
         task = bar.add_task("submitting", total=total)
         try:
             counts = job.run(lambda _n: bar.update(task, completed=job.skipped + job.sent))
         except (errors.HubError, KeyboardInterrupt):
-            stderr.print(f"stopped after line {job.done_line}; run again with --resume to continue")
+            stderr().print(
+                f"stopped after line {job.done_line}; run again with --resume to continue"
+            )
             raise
     show(
         {**counts.as_dict(), "total": counts.total, "skipped": job.skipped},
@@ -189,7 +191,7 @@ def submit(
     )
     if counts.rejected:
         where = f"see {errors_file}" if errors_file else "use --errors FILE for details"
-        stderr.print(f"rejected: {counts.rejected} ({where})")
+        stderr().print(f"rejected: {counts.rejected} ({where})")
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -355,11 +357,11 @@ def events(
     acknowledged = hub.events.ack([e.id for e in items]).acknowledged if ack and items else 0
 
     def human() -> None:
-        stdout.print(EVENTS.of(items))
+        stdout().print(EVENTS.of(items))
         if cursor:
-            stderr.print(f"next: hubctl events --after {cursor}")
+            stderr().print(f"next: hubctl events --after {cursor}")
         if ack:
-            stderr.print(f"acknowledged {acknowledged}")
+            stderr().print(f"acknowledged {acknowledged}")
 
     show({"events": items, "cursor": cursor, "acknowledged": acknowledged}, as_json, human)
 
