@@ -136,6 +136,27 @@ class Database:
         self.engine.dispose()
 
 
+def copy_rows(
+    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Inserts new rows (tuples in `columns` order) in the session's transaction, for
+    rows that cannot conflict: `COPY` on PostgreSQL (one stream, no statement per row
+    and no parameter arrays to dump), a cached executemany on SQLite."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
 def insert_ignore(
     session: Session,
     table: Any,

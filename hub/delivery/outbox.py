@@ -6,17 +6,31 @@ copy signed when it is sent.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.canonical import canonical_json
-from hub.db import update_rows
+from hub.db import copy_rows, update_rows
 from hub.delivery import doorbell
 from hub.delivery.models import PENDING, Event, EventFeed
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
 from schemas.common import format_timestamp
+
+_events = Event.__table__
+_feed = EventFeed.__table__
+_EVENT_COLUMNS = (
+    "id",
+    "type",
+    "recipient",
+    "created_at",
+    "body",
+    "state",
+    "attempts",
+    "retry_from",
+    "next_attempt_at",
+)
 
 
 def event_body(event_id: str, type: str, created_at: str, data: dict[str, Any]) -> bytes:
@@ -58,24 +72,13 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
     rows = []
     for notice, recipient in addressed:
         event_id = new_id("evt")
-        rows.append(
-            {
-                "id": event_id,
-                "type": notice.type,
-                "recipient": recipient,
-                "created_at": now,
-                "body": event_body(event_id, notice.type, created_at, notice.data),
-                "state": PENDING,
-                "attempts": 0,
-                "retry_from": now,
-                "next_attempt_at": now if recipient in with_webhook else None,
-            }
-        )
-    session.execute(insert(Event), rows)
-    feed = [{"event_id": row["id"], "recipient": row["recipient"]} for row in rows]
-    session.execute(insert(EventFeed), feed)
+        body = event_body(event_id, notice.type, created_at, notice.data)
+        push_at = now if recipient in with_webhook else None
+        rows.append((event_id, notice.type, recipient, now, body, PENDING, 0, now, push_at))
+    copy_rows(session, _events, _EVENT_COLUMNS, rows)
+    copy_rows(session, _feed, ("event_id", "recipient"), [(row[0], row[2]) for row in rows])
     doorbell.announce(session)
-    return [row["id"] for row in rows]
+    return [row[0] for row in rows]
 
 
 def number_queued(session: Session, limit: int) -> int:

@@ -12,20 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub import clock
-from hub.db import among
+from hub.db import among, copy_rows
 from hub.log.leaves import checked_fields, subject_digest
 from hub.log.models import LogPending
 
 _pending = LogPending.__table__
-# One statement for any number of rows on PostgreSQL: the rows travel as five arrays.
-_POSTGRES_ENQUEUE = (
-    "INSERT INTO log_pending (type, actor, at, fields, digest) "
-    "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[])"
-)
 
 
 @dataclass(frozen=True)
@@ -75,16 +70,7 @@ def log_many(session: Session, entries: list[Entry]) -> None:
             digest = digests[id(entry.subject)] = subject_digest(entry.subject)
         fields = checked_fields(entry.type, entry.actor, entry.fields)
         rows.append((entry.type, entry.actor, at, json.dumps(fields, sort_keys=True), digest))
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(_POSTGRES_ENQUEUE, [list(column) for column in zip(*rows, strict=True)])
-        finally:
-            cursor.close()
-        return
-    names = ("type", "actor", "at", "fields", "digest")
-    session.execute(insert(_pending), [dict(zip(names, row, strict=True)) for row in rows])
+    copy_rows(session, _pending, ("type", "actor", "at", "fields", "digest"), rows)
 
 
 def take(session: Session, limit: int) -> list[Queued]:
