@@ -16,7 +16,9 @@ from hub.ratelimit import client_key
 from hub.state import HubState
 
 
-def get_state(request: Request) -> HubState:
+# Dependencies that only read the request are coroutines: FastAPI runs a sync one on a
+# worker thread, a hop that costs more than its work.
+async def get_state(request: Request) -> HubState:
     return request.app.state.hub
 
 
@@ -56,7 +58,7 @@ def _principal(request: Request, state: StateDep) -> Principal:
 
 
 def _require(*kinds: str):  # type: ignore[no-untyped-def]
-    def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if principal.kind not in kinds:
             named = " or ".join(kinds)
             raise Forbidden(f"needs {'an' if named[0] in 'aeiou' else 'a'} {named} token")
@@ -72,11 +74,11 @@ HotlineDep = Annotated[Principal, Depends(_require("hotline"))]
 AuditorOrHotline = Annotated[Principal, Depends(_require("auditor", "hotline", "admin"))]
 
 
-def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:
+async def _limit(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> int:
     return limit
 
 
-def _after(
+async def _after(
     # Cursors are ids or codes the hub gave out: printable ASCII (never a NUL).
     after: Annotated[
         str | None, Query(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
@@ -85,7 +87,7 @@ def _after(
     return after
 
 
-def _seq_after(
+async def _seq_after(
     after: Annotated[str | None, Query(min_length=1, max_length=19, pattern=r"^[0-9]+$")] = None,
 ) -> str | None:
     return after
