@@ -132,3 +132,54 @@ def test_lists_errors_are_json_under_json(run: Any) -> None:
     assert missing.exit_code == 1 and missing.stdout == ""
     failure = json.loads(missing.stderr)
     assert failure["problem"]["status"] == 404 and failure["exit_code"] == 1
+
+
+def test_a_listed_image_hashed_at_the_hotline_is_known_with_its_list_and_category(
+    run: Any, hub: ServerThread, api: Hub, tmp_path: Path
+) -> None:
+    """The issue's path: an admin imports a list with hubctl; a hotline hashes a near
+    duplicate of a listed image locally and submits it; the answer names list and category."""
+    pytest.importorskip("pdqhash", reason="the hashing extra is not installed")
+    from clients.hashing import pdq_of
+
+    images = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq" / "images"
+    listed = pdq_of(images / "bridge-1-original.jpg")
+    entries = [{"alg": "pdq", "value": listed.value, "quality": listed.quality, "category": "B1"}]
+    entries += [{"alg": "sha256", "value": secrets.token_hex(32), "category": "A1"}]
+    source = tmp_path / "c3p.jsonl"
+    source.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    assert run("lists", "create", "c3p-arachnid", "--name", "C3P", "--source", "C3P").exit_code == 0
+    imported = run("lists", "import", str(source), "--list", "c3p-arachnid")
+    assert imported.exit_code == 0, imported.output
+
+    api.register("GB-IWF", ["GB"])
+    submitted = CliRunner().invoke(
+        app,
+        [
+            "submit",
+            "--json",
+            "--reference",
+            "IWF-LISTED-1",
+            "--url",
+            "https://files.example.net/listed.jpg",
+            "--image",
+            str(images / "mod-high-contrast.jpg"),
+            "--classification",
+            "baseline",
+            "--site-type",
+            "image_host",
+            "--observed-at",
+            "2026-11-24T09:30:00Z",
+        ],
+        env={
+            "HUB_URL": hub.url,
+            "HUB_TOKEN": api.token("hotline", "GB-IWF"),
+            "XDG_CONFIG_HOME": str(tmp_path / "none"),
+        },
+        catch_exceptions=False,
+    )
+    assert submitted.exit_code == 0, submitted.output
+    content = json.loads(submitted.stdout)["content"]
+    assert content["known"] is True
+    assert content["match"]["alg"] == "pdq" and 0 < content["match"]["distance"] <= 31
+    assert content["match"]["lists"] == [{"id": "c3p-arachnid", "category": "B1"}]
