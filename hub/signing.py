@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,30 +46,43 @@ def jwk_thumbprint(public_bytes: bytes) -> str:
 
 
 def load_or_create(path: Path) -> HubKey:
-    """Reads the PEM key at `path`, or writes a new one there readable by the owner only."""
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 private key")
-        return HubKey(key)
-    key = Ed25519PrivateKey.generate()
-    write_key(path, key)
+    """Reads the PEM key at `path`, or writes a new one there readable by the owner only.
+
+    Several processes may start at once on a fresh deployment: each writes its own
+    candidate beside the file and links it into place only if no file is there yet, so
+    exactly one key wins and every process reads that one."""
+    if not path.exists():
+        candidate = _written(path, Ed25519PrivateKey.generate())
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process published its key first: read that one
+        finally:
+            candidate.unlink()
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
     return HubKey(key)
 
 
 def write_key(path: Path, key: Ed25519PrivateKey) -> None:
+    """Replaces the key file at `path` with `key`, atomically."""
+    os.replace(_written(path, key), path)
+
+
+def _written(path: Path, key: Ed25519PrivateKey) -> Path:
+    """A new file beside `path` holding `key` as PEM, durable, mode 0600 from the first
+    byte (the key is never readable by others), named uniquely for this writer."""
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    # O_EXCL and mode 0600 from the first byte: the key is never readable by others.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(descriptor, "wb") as file:
         file.write(pem)
         file.flush()
         os.fsync(file.fileno())
-    os.replace(temporary, path)
+    return Path(name)
 
 
 class KeyRing:
