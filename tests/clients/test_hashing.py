@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from clients.cli import app
 from clients.hashing import hash_file, pdq_of
 from tests.conftest import Hub
+from tests.support.hubctl import submit_image
 
 pytest.importorskip("pdqhash", reason="the hashing extra is not installed")
 
@@ -134,32 +135,6 @@ def recorder(api: Hub) -> Iterator[Recorder]:
     proxy.server.server_close()
 
 
-def submit_image(recorder: Recorder, token: str, reference: str, image: Path) -> dict:
-    result = CliRunner().invoke(
-        app,
-        [
-            "submit",
-            "--json",
-            "--reference",
-            reference,
-            "--url",
-            f"https://files.example.net/{reference}",
-            "--image",
-            str(image),
-            "--classification",
-            "baseline",
-            "--site-type",
-            "image_host",
-            "--observed-at",
-            "2026-11-24T09:30:00Z",
-        ],
-        env={"HUB_URL": recorder.url, "HUB_TOKEN": token, "XDG_CONFIG_HOME": "/nonexistent"},
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
 def test_submit_image_sends_hashes_never_the_bytes_and_a_near_duplicate_is_known(
     api: Hub, recorder: Recorder
 ) -> None:
@@ -168,8 +143,8 @@ def test_submit_image_sends_hashes_never_the_bytes_and_a_near_duplicate_is_known
     token = api.token("hotline", "GB-IWF")
     mod = IMAGES / "mod-high-contrast.jpg"
 
-    first = submit_image(recorder, token, "IWF-IMG-1", ORIGINAL)
-    second = submit_image(recorder, token, "IWF-IMG-2", mod)
+    first = submit_image(recorder.url, token, "IWF-IMG-1", ORIGINAL)
+    second = submit_image(recorder.url, token, "IWF-IMG-2", mod)
 
     assert first["content"]["known"] is False
     assert second["content"]["known"] is True

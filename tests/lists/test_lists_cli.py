@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from clients import AsyncHubClient
 from clients.cli import app
 from tests.conftest import ADMIN_TOKEN, Hub, ServerThread, report
+from tests.support.hubctl import submit_image
 
 
 @pytest.fixture
@@ -153,33 +154,9 @@ def test_a_listed_image_hashed_at_the_hotline_is_known_with_its_list_and_categor
     assert imported.exit_code == 0, imported.output
 
     api.register("GB-IWF", ["GB"])
-    submitted = CliRunner().invoke(
-        app,
-        [
-            "submit",
-            "--json",
-            "--reference",
-            "IWF-LISTED-1",
-            "--url",
-            "https://files.example.net/listed.jpg",
-            "--image",
-            str(images / "mod-high-contrast.jpg"),
-            "--classification",
-            "baseline",
-            "--site-type",
-            "image_host",
-            "--observed-at",
-            "2026-11-24T09:30:00Z",
-        ],
-        env={
-            "HUB_URL": hub.url,
-            "HUB_TOKEN": api.token("hotline", "GB-IWF"),
-            "XDG_CONFIG_HOME": str(tmp_path / "none"),
-        },
-        catch_exceptions=False,
-    )
-    assert submitted.exit_code == 0, submitted.output
-    content = json.loads(submitted.stdout)["content"]
+    token = api.token("hotline", "GB-IWF")
+    answer = submit_image(hub.url, token, "IWF-LISTED-1", images / "mod-high-contrast.jpg")
+    content = answer["content"]
     assert content["known"] is True
     assert content["match"]["alg"] == "pdq" and 0 < content["match"]["distance"] <= 31
     assert content["match"]["lists"] == [{"id": "c3p-arachnid", "category": "B1"}]
