@@ -83,6 +83,8 @@ def test_the_contents_index_restarts_from_its_snapshot(
     third.catch_up()
     assert not started(third) and len(third.matcher) == ROWS + 39
     assert third.matcher.nearest(hashes[5].tobytes(), 0) is None
+    # Its build writes a fresh snapshot: let it finish, or it could replace the damage.
+    assert third.matcher.wait_for_builds(30)
 
     path.write_bytes(snapshot.MAGIC + b"\xff" * 64)  # damaged: never trusted
     fourth = SnapshotPdqIndex(database, path)
