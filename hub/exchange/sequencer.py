@@ -9,7 +9,7 @@ process that dies mid-step hands over by dying: its transaction rolls back and t
 step, in whichever process polls first, takes the same events again. On SQLite the
 write lock (`BEGIN IMMEDIATE`) already lets one step run at a time.
 
-Every `serve` process polls (`run`); reads that must see every acknowledged change
+Every `serve` process polls (`hub.jobs.sequence`); reads that must see every acknowledged change
 (the checkpoint, a hotline's leaves by digest, the event feed) run a step first
 (`catch_up`), so a 2xx is in the next checkpoint anyone reads.
 """

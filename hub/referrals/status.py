@@ -1,7 +1,7 @@
 """Moving referrals and domestic cases along their status graph (`hub.cases.graph`).
 
 Hotline updates come through `change_referral_status` / `change_case_status` after
-`verify_signed` has checked them; `mark_delivered` is the one move only the hub makes.
+`verify_signed` has checked them; `record_deliveries` (via `mark_delivered_many`) is the one move only the hub makes.
 """
 
 import base64
@@ -220,11 +220,6 @@ def record_deliveries(
     ]
     if referral_ids:
         mark_delivered_many(session, referral_ids, at)
-
-
-def mark_delivered(session: Session, referral_id: str, at: datetime) -> None:
-    """Moves a pending referral to `delivered` (first 2xx push or ack); else does nothing."""
-    mark_delivered_many(session, [referral_id], at)
 
 
 def mark_delivered_many(session: Session, referral_ids: Collection[str], at: datetime) -> int:

@@ -1,5 +1,5 @@
 """Status test support: a reporter, hosting hotlines, and a handle that moves referrals
-along the graph through the API (and `mark_delivered`, the hub's own move).
+along the graph through the API (and `mark_delivered_many`, the hub's own move).
 
 The fixtures here are imported by the conftest of tests/referrals and tests/stats.
 """
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from hub import exchange
 from hub.log import queue
 from hub.referrals.models import StatusChange
-from hub.referrals.status import mark_delivered
+from hub.referrals.status import mark_delivered_many
 from tests.conftest import Hub, ServerThread, report
 
 # Every occurred_at of a test is a minute step from here: in the past, so always plausible.
@@ -119,7 +119,7 @@ class Exchange:
     def deliver(self, referral_id: str, at: str | None = None) -> None:
         when = datetime.fromisoformat(at or self.next_stamp())
         with self.database.transaction() as session:
-            mark_delivered(session, referral_id, when)
+            mark_delivered_many(session, [referral_id], when)
 
     def post(
         self,
