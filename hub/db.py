@@ -57,13 +57,15 @@ def make_engine(settings: Settings) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # Ten connections per process at most: requests beyond them wait for one (up to 30 s)
     # rather than open more. A 2-core server gains nothing from more, and several
-    # processes must stay within PostgreSQL's max_connections (100 by default).
+    # processes must stay within PostgreSQL's max_connections (100 by default). All ten
+    # stay open: overflow connections are closed when returned, and under load that meant
+    # a new PostgreSQL backend every few requests.
     # Pre-ping: a pooled connection the server dropped (restart, pg_terminate_backend) is
     # replaced at checkout; one that dies under a statement is invalidated by SQLAlchemy.
     return create_engine(
         url,
-        pool_size=6,
-        max_overflow=4,
+        pool_size=10,
+        max_overflow=0,
         pool_pre_ping=True,
         hide_parameters=True,
         connect_args={} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT},
