@@ -3,8 +3,10 @@
 A referral starts `pending`; it is announced in the same transaction that creates it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +37,26 @@ class Handover:
     rerouted_from: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A referral as `open_referrals` wrote it: the fields its wire form shows (an ORM
+    object per referral costs more than writing the row)."""
+
+    id: str
+    case_id: str
+    to_hotline: str
+    status: str
+    created_at: datetime
+    rerouted_from: str | None
+
+
+class ReferralFields(Protocol):
+    id: str
+    to_hotline: str
+    status: str
+    created_at: datetime
+
+
 def open_referral(
     session: Session,
     case: Case,
@@ -42,24 +64,22 @@ def open_referral(
     actor: str,
     referral_id: str | None = None,
     rerouted_from: str | None = None,
-) -> Referral:
+) -> None:
     """Hands `case` to `to_hotline`: the referral row, its log leaf and its event."""
-    return open_referrals(session, [Handover(case, to_hotline, referral_id, rerouted_from)], actor)[
-        0
-    ]
+    open_referrals(session, [Handover(case, to_hotline, referral_id, rerouted_from)], actor)
 
 
-def open_referrals(session: Session, handovers: list[Handover], actor: str) -> list[Referral]:
+def open_referrals(session: Session, handovers: list[Handover], actor: str) -> None:
     """Opens several referrals with a fixed number of queries (report batches use this)."""
     now = clock.utcnow()
     referrals = [
-        Referral(
-            id=handover.referral_id or new_id("ref"),
-            case_id=handover.case.id,
-            to_hotline=handover.to_hotline,
-            status="pending",
-            created_at=now,
-            rerouted_from=handover.rerouted_from,
+        Opened(
+            handover.referral_id or new_id("ref"),
+            handover.case.id,
+            handover.to_hotline,
+            "pending",
+            now,
+            handover.rerouted_from,
         )
         for handover in handovers
     ]
@@ -120,7 +140,6 @@ def open_referrals(session: Session, handovers: list[Handover], actor: str) -> l
             for handover, wire in zip(handovers, wires, strict=True)
         ],
     )
-    return referrals
 
 
 def to_wire(session: Session, referral: Referral, case: Case | None = None) -> dict[str, Any]:
@@ -130,7 +149,9 @@ def to_wire(session: Session, referral: Referral, case: Case | None = None) -> d
     return to_wires(session, [(referral, case)])[0]
 
 
-def to_wires(session: Session, pairs: list[tuple[Referral, Case]]) -> list[dict[str, Any]]:
+def to_wires(
+    session: Session, pairs: Sequence[tuple[ReferralFields, Case]]
+) -> list[dict[str, Any]]:
     """Referrals as PROTOCOL section 5 shows them, loading what they share in bulk."""
     case_ids = list({case.id for _, case in pairs})
     content_ids = list({case.content_id for _, case in pairs})

@@ -10,6 +10,7 @@ other in a circle.
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -48,9 +49,11 @@ def lookups(
     keys = [(c.hosting_ip, c.url.host, c.url.host_ip, c.origin_ip) for c in items]
     needed = [c.body.reference not in used and url_hash(c.url.url) not in open_urls for c in items]
     hosts = list(dict.fromkeys(key for key, need in zip(keys, needed, strict=True) if need))
-    # Distinct hosts are resolved in parallel: one slow name must not stall a batch.
-    with ThreadPoolExecutor(max_workers=min(16, max(1, len(hosts)))) as pool:
-        found = dict(zip(hosts, pool.map(lambda key: locate(intake, *key), hosts), strict=True))
+    if len(hosts) <= 1:  # a single POST: a thread pool would cost more than the lookup
+        found = {key: locate(intake, *key) for key in hosts}
+    else:  # distinct hosts are resolved in parallel: one slow name must not stall a batch
+        with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
+            found = dict(zip(hosts, pool.map(lambda key: locate(intake, *key), hosts), strict=True))
     return [found[key] if need else None for key, need in zip(keys, needed, strict=True)]
 
 
@@ -180,14 +183,10 @@ def _record(
             "routing_referral": referral_id,
         }
         updates.append(row)
-        report = Report(
+        report = SimpleNamespace(
             **row,
-            hotline_id=hotline_id,
             reference=items[index].body.reference,
-            body_digest=items[index].digest,
             received_at=now,
-            observed_at=items[index].body.observed_at,
-            site_type=items[index].body.site_type.value,
         )
         out = to_wire(report, case)
         outcomes[index] = (out, True)

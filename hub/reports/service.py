@@ -7,7 +7,8 @@ and the routers share.
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hub.canonical import canonical_json
 from hub.cases.models import Case
-from hub.cases.service import hosting_of
+from hub.cases.service import Hosted, hosting_of
 from hub.errors import Invalid, NotFound, field_error
 from hub.geo.cdn import HostingNetworks
 from hub.geo.country import CountryLookup
@@ -184,7 +185,23 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def to_wire(report: Report, case: Case) -> ReportOut:
+class ReportFields(Hosted, Protocol):
+    """What a report's answer shows: a stored `Report`, or the fields intake just wrote
+    (an ORM object per report costs more than the rest of its intake)."""
+
+    id: str
+    reference: str
+    received_at: datetime
+    opened_case: bool
+    content_id: str | None
+    content_known: bool
+    match: dict[str, Any] | None
+    routing_to: str | None
+    routing_referral: str | None
+    routing_reason: str
+
+
+def to_wire(report: ReportFields, case: Case) -> ReportOut:
     return ReportOut.model_validate(
         {
             "id": report.id,
