@@ -14,16 +14,23 @@ _INT_LIMIT = 2**53 - 1
 
 
 def _json_is_jcs(value: Any) -> bool:
-    if isinstance(value, str) or value is None or isinstance(value, bool):
+    # Exact types, not isinstance: a subclass (an enum, say) may encode differently, so it
+    # goes to rfc8785. Strings, the most common values, are checked inline: this runs for
+    # every leaf and event the hub writes.
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
         return True
-    if isinstance(value, int):
+    if kind is int:
         return -_INT_LIMIT <= value <= _INT_LIMIT
-    if isinstance(value, list | tuple):
-        return all(_json_is_jcs(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and key.isascii() for key in value) and all(
-            _json_is_jcs(item) for item in value.values()
-        )
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and item is not None and not _json_is_jcs(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) is str or _json_is_jcs(item) for item in value)
     return False
 
 
