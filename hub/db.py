@@ -5,7 +5,6 @@ Engines hide statement parameters: an error's text must never carry a reported U
 The SQLite file is created 0600 (SQLite gives its -wal and -shm files the file's mode).
 """
 
-import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -14,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -223,7 +223,10 @@ def _recordset(target: Any) -> str:
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), default=_json_value, separators=(",", ":"))
+    # Datetimes pass through to _json_value, which refuses naive ones.
+    return orjson.dumps(
+        list(rows), default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME
+    ).decode()
 
 
 def _json_value(value: Any) -> str:

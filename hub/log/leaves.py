@@ -2,10 +2,11 @@
 URL and content hash out of them (docs/protocol.md section 7)."""
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from hub.canonical import canonical_json
 
@@ -90,4 +91,4 @@ def encode_checked(
     }
     # Every key and value passed a pattern: ASCII without quotes, backslashes or control
     # characters, and small integers; sorted compact JSON of those is their JCS.
-    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode("ascii")
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)

@@ -6,12 +6,12 @@ transaction, taking no lock that another request waits on. The sequencer
 and appends the leaves.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -69,7 +69,7 @@ def log_many(session: Session, entries: list[Entry]) -> None:
         if digest is None:
             digest = digests[id(entry.subject)] = subject_digest(entry.subject)
         fields = checked_fields(entry.type, entry.actor, entry.fields)
-        rows.append((entry.type, entry.actor, at, json.dumps(fields, sort_keys=True), digest))
+        rows.append((entry.type, entry.actor, at, orjson.dumps(fields).decode(), digest))
     copy_rows(session, _pending, ("type", "actor", "at", "fields", "digest"), rows)
 
 
@@ -77,7 +77,7 @@ def take(session: Session, limit: int) -> list[Queued]:
     """The first `limit` committed events in the order they were written."""
     query = select(_pending).order_by(_pending.c.id).limit(limit)
     return [
-        Queued(row.id, row.type, row.actor, row.at, row.digest, json.loads(row.fields))
+        Queued(row.id, row.type, row.actor, row.at, row.digest, orjson.loads(row.fields))
         for row in session.execute(query)
     ]
 

@@ -56,3 +56,9 @@ def test_canonical_json_rejects_what_jcs_rejects() -> None:
     for value in ({"x": float("nan")}, {"x": 2**53}, ["\ud800"], {1: "x"}):
         with pytest.raises(rfc8785.CanonicalizationError):
             canonical_json(value)
+
+
+def test_every_code_point_is_escaped_as_rfc8785_escapes_it() -> None:
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    value = {"s": every, "each": [every[i : i + 97] for i in range(0, 4096, 97)]}
+    assert canonical_json(value) == rfc8785.dumps(value)
