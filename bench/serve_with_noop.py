@@ -5,7 +5,7 @@ import sys
 
 import uvicorn
 
-from hub import logs
+from hub import logs, runtime
 from hub.app import create_app
 from hub.settings import Settings
 
@@ -19,6 +19,7 @@ def main() -> None:
     def noop() -> dict[str, str]:
         return {}
 
+    runtime.tune()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False)
 
 
