@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -75,14 +75,25 @@ def authenticate(session: Session, secret: str, admin_token_hash: str | None) ->
     digest = hash_token(secret)
     if admin_token_hash is not None and hmac.compare_digest(digest, admin_token_hash):
         return Principal("admin", "bootstrap", "tok_bootstrap")
-    token = session.scalar(select(Token).where(Token.token_hash == digest))
+    # One statement for every request: the token and, for a hotline's, whether the
+    # hotline is active (None if it is gone).
+    token = session.execute(
+        select(
+            Token.id,
+            Token.principal,
+            Token.subject,
+            Token.expires_at,
+            Token.revoked_at,
+            Hotline.active,
+        )
+        .outerjoin(Hotline, and_(Token.principal == "hotline", Hotline.id == Token.subject))
+        .where(Token.token_hash == digest)
+    ).first()
     now = clock.utcnow()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated()
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("token has expired")
-    if token.principal == "hotline":
-        hotline = session.get(Hotline, token.subject)
-        if hotline is None or not hotline.active:
-            raise Unauthenticated("the token's hotline is not active")
+    if token.principal == "hotline" and not token.active:
+        raise Unauthenticated("the token's hotline is not active")
     return Principal(token.principal, token.subject, token.id)
