@@ -57,6 +57,11 @@ GEOIP = {
 }
 
 
+def libpq(url: str) -> str:
+    """A database URL of the hub's (SQLAlchemy) form as psycopg and pg_dump take it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _admin_conninfo(url: str) -> tuple[str, str]:
     parsed = make_url(url)
     server = parsed.set(database="postgres", drivername="postgresql")

@@ -9,10 +9,9 @@ import sys
 import httpx
 import psycopg
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from hub.settings import Settings
-from tests.conftest import ADMIN_TOKEN, free_port, report
+from tests.conftest import ADMIN_TOKEN, free_port, libpq, report
 from tests.support.processes import ROOT, _wait_healthy, hub_environment
 
 SQLITE_TRIGGER = (
@@ -30,8 +29,7 @@ def _break_case_inserts(database_url: str) -> None:
             connection.execute(text(SQLITE_TRIGGER))
         engine.dispose()
         return
-    conninfo = make_url(database_url).set(drivername="postgresql")
-    with psycopg.connect(conninfo.render_as_string(hide_password=False)) as connection:
+    with psycopg.connect(libpq(database_url)) as connection:
         connection.execute(POSTGRES_CHECK)
 
 

@@ -7,19 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from clients import HubClient
 from hub.settings import Settings
-from tests.conftest import POSTGRES_URL, Hub, ServerThread, report
+from tests.conftest import POSTGRES_URL, Hub, ServerThread, libpq, report
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL or not shutil.which("pg_dump"), reason="needs PostgreSQL and pg_dump"
 )
-
-
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def test_a_restored_dump_passes_the_audit(

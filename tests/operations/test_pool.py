@@ -5,11 +5,11 @@ import time
 
 import psycopg
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from hub.db import Database
 from hub.settings import Settings
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, libpq
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="needs PostgreSQL: set HUB_TEST_DATABASE_URL"
@@ -22,8 +22,7 @@ def _backend_pid(database: Database) -> int:
 
 
 def _kill(database_url: str, pid: int) -> None:
-    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    with psycopg.connect(libpq(database_url), autocommit=True) as connection:
         assert connection.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() == (True,)
         for _ in range(100):  # until the backend has gone
             query = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
