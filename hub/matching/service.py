@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import clock
-from hub.db import Database, among, insert_ignore
+from hub.db import Database, among, copy_rows, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
 from hub.matching.models import Content, ContentHash, PdqHash
@@ -145,7 +145,7 @@ def identify_many(
                 found = (nearest[0], {"alg": "pdq", "distance": nearest[1], "content": nearest[0]})
         if found is None:
             content_id, match = new_id("cnt"), None
-            contents.append({"id": content_id, "kind": kind, "created_at": now})
+            contents.append((content_id, kind, now))
         else:
             content_id, match = found
         # Known content is also what a list holds, even the first time the hub sees it.
@@ -169,9 +169,9 @@ def identify_many(
                 if h is pdq and pdq_view is not None:
                     pdq_rows.append({"content_id": content_id, "value": h.value})
                     pdq_view.add(bytes.fromhex(h.value), content_id)
-    if contents:
-        session.execute(insert(Content), contents)
-    new_contents = {row["id"] for row in contents}
+    # New ids are random: no row can conflict, so they go in by COPY, not row by row.
+    copy_rows(session, Content.__table__, ("id", "kind", "created_at"), contents)
+    new_contents = {row[0] for row in contents}
     winners = _bind_hashes(session, hash_rows)
     merged: dict[str, tuple[str, str]] = {}
     for identity, (_, hashes) in zip(identities, kinds_and_hashes, strict=True):
