@@ -102,19 +102,17 @@ def open_referrals(session: Session, handovers: list[Handover], actor: str) -> N
         ],
         ["id"],
     )
+    # A case already written pointing at its new referral (intake does that) needs no update.
     moved = {"unassigned": False, "status": "pending"}
-    update_rows(
-        session,
-        Case,
-        [
-            {"id": h.case.id, "active_referral_id": r.id, **moved}
-            for h, r in zip(handovers, referrals, strict=True)
-        ],
-        key="id",
-    )
-    for handover, referral in zip(handovers, referrals, strict=True):
-        for name, value in {"active_referral_id": referral.id, **moved}.items():
-            set_committed_value(handover.case, name, value)
+    stale = [
+        (h.case, {"active_referral_id": r.id, **moved})
+        for h, r in zip(handovers, referrals, strict=True)
+        if (h.case.active_referral_id, h.case.unassigned, h.case.status) != (r.id, False, "pending")
+    ]
+    update_rows(session, Case, [{"id": case.id, **values} for case, values in stale], key="id")
+    for case, values in stale:
+        for name, value in values.items():
+            set_committed_value(case, name, value)
     wires = to_wires(session, [(r, h.case) for r, h in zip(referrals, handovers, strict=True)])
     exchange.log_many(
         session,

@@ -250,7 +250,9 @@ def _cases(
         )
         reason, to_hotline = router.route(hosting)
         case_id = new_id("cas")
-        targets[case_id] = (index, to_hotline)
+        # A case handed over is written pointing at its referral, opened below if it wins.
+        referral_id = None if to_hotline is None else new_id("ref")
+        targets[case_id] = (index, to_hotline, referral_id)
         rows.append(
             {
                 "id": case_id,
@@ -268,6 +270,7 @@ def _cases(
                 "hosting_asn": hosting.asn,
                 "hosting_network": hosting.network,
                 "routing_reason": reason,
+                "active_referral_id": referral_id,
                 "unassigned": to_hotline is None and reason != "domestic",
                 "previous_case_id": previous.get(key),
                 "created_at": now,
@@ -287,8 +290,8 @@ def _cases(
     )
     opened = {case_id: targets[case_id][0] for case_id in won}
     handovers = {
-        case_id: Handover(cases[url_hash(items[index].url.url)], to_hotline, new_id("ref"))
-        for case_id, (index, to_hotline) in targets.items()
+        case_id: Handover(cases[url_hash(items[index].url.url)], to_hotline, referral_id)
+        for case_id, (index, to_hotline, referral_id) in targets.items()
         if case_id in won and to_hotline is not None
     }
     reporters = sorted(
