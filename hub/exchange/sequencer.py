@@ -19,11 +19,9 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from hub import clock
 from hub.db import Database
 from hub.delivery import outbox
 from hub.log import queue, signer, storage
-from hub.log.leaves import checked_fields, subject_digest
 from hub.log.models import LogCheckpoint
 from hub.signing import KeyRing
 
@@ -58,20 +56,8 @@ def append_now(session: Session, entries: list[queue.Entry]) -> None:
     hold(session)
     while sequence(session) >= BATCH:
         pass
-    at = clock.utcnow()
     storage.append_many(
-        session,
-        [
-            queue.Queued(
-                0,
-                entry.type,
-                entry.actor,
-                at,
-                subject_digest(entry.subject),
-                checked_fields(entry.type, entry.actor, entry.fields),
-            )
-            for entry in entries
-        ],
+        session, [queue.Queued(0, leaf, digest) for leaf, digest in queue.pending(entries)]
     )
 
 

@@ -28,17 +28,15 @@ class LogPending(SQLModel, table=True):
     """An exchange event written by a request, waiting for the sequencer to give it a `seq`.
 
     `id` follows allocation order, so an event caused by another always comes after it.
-    `fields` holds the checked leaf fields as compact JSON; `at` is when it happened."""
+    `leaf` holds the event's leaf bytes with `"seq":0` (`hub.log.leaves.leaf_template`):
+    the sequencer only writes its number in, so the serial step does no encoding."""
 
     __tablename__ = "log_pending"
 
     id: int | None = Field(
         default=None, sa_column=Column(LogKey, primary_key=True, autoincrement=True)
     )
-    type: str = Field(sa_column=Column(String(64), nullable=False))
-    actor: str = Field(sa_column=Column(String(64), nullable=False))
-    at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
-    fields: str = Field(sa_column=Column(Text, nullable=False))
+    leaf: str = Field(sa_column=Column(Text, nullable=False))
     digest: str = Field(sa_column=Column(String(71), nullable=False))
 
 

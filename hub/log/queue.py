@@ -8,17 +8,16 @@ and appends the leaves.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-import orjson
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.db import among, copy_rows
-from hub.log.leaves import checked_fields, subject_digest
+from hub.log.leaves import checked_fields, leaf_template, subject_digest
 from hub.log.models import LogPending
+from schemas.common import format_timestamp
 
 _pending = LogPending.__table__
 
@@ -33,16 +32,12 @@ class Entry:
     fields: Mapping[str, str | None]
 
 
-@dataclass(frozen=True)
-class Queued:
-    """An event as the sequencer reads it back: checked fields and the subject's digest."""
+class Queued(NamedTuple):
+    """An event as the sequencer reads it back: its leaf at seq 0 and the subject's digest."""
 
     id: int
-    type: str
-    actor: str
-    at: datetime
+    leaf: str
     digest: str
-    fields: Mapping[str, str]
 
 
 def log(session: Session, type: str, *, actor: str, subject: Any, **fields: str | None) -> None:
@@ -59,9 +54,14 @@ def log_many(session: Session, entries: list[Entry]) -> None:
     """Checks and writes `entries`, in order, with one statement in the caller's
     transaction; raises `LeafRejected` (writing nothing) if any field is outside the leaf
     schema."""
-    if not entries:
-        return
-    at = clock.utcnow()
+    if entries:
+        copy_rows(session, _pending, ("leaf", "digest"), pending(entries))
+
+
+def pending(entries: list[Entry]) -> list[tuple[str, str]]:
+    """The (leaf at seq 0, digest) of each entry, all stamped now; raises `LeafRejected`
+    for a field outside the leaf schema."""
+    at = format_timestamp(clock.utcnow())
     digests: dict[int, str] = {}  # a report's answer is the subject of two leaves
     rows = []
     for entry in entries:
@@ -69,19 +69,16 @@ def log_many(session: Session, entries: list[Entry]) -> None:
         if digest is None:
             digest = digests[id(entry.subject)] = subject_digest(entry.subject)
         fields = checked_fields(entry.type, entry.actor, entry.fields)
-        rows.append((entry.type, entry.actor, at, orjson.dumps(fields).decode(), digest))
-    copy_rows(session, _pending, ("type", "actor", "at", "fields", "digest"), rows)
+        rows.append((leaf_template(entry.type, at, entry.actor, digest, fields), digest))
+    return rows
 
 
 def take(session: Session, limit: int) -> list[Queued]:
     """The first `limit` committed events in the order they were written."""
-    columns = (_pending.c[name] for name in ("id", "type", "actor", "at", "digest", "fields"))
-    query = select(*columns).order_by(_pending.c.id).limit(limit)
+    query = select(_pending.c.id, _pending.c.leaf, _pending.c.digest)
     # Fetched at once: row by row, fetching the events cost more than sequencing them.
-    return [
-        Queued(id, type, actor, at, digest, orjson.loads(fields))
-        for id, type, actor, at, digest, fields in session.execute(query).all()
-    ]
+    rows = session.execute(query.order_by(_pending.c.id).limit(limit)).all()
+    return [Queued(*row) for row in rows]
 
 
 def drop(session: Session, ids: list[int]) -> None:

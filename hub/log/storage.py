@@ -6,17 +6,15 @@ numbers have no gaps and a rollback takes its leaves with it.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.db import copy_rows
 from hub.log import merkle
-from hub.log.leaves import encode_checked
+from hub.log.leaves import with_seq
 from hub.log.models import LogLeaf, LogNode, node_key
 from hub.log.queue import Queued
-from schemas.common import format_timestamp
 
 _leaves = LogLeaf.__table__
 _nodes = LogNode.__table__
@@ -40,34 +38,34 @@ def append_many(session: Session, queued: list[Queued]) -> list[int]:
     Only the sequencer calls this, holding its lock (`hub.exchange.sequencer`): the size read
     here cannot change before the transaction ends.
     """
-    next_seq = size(session)
-    stamps: dict[datetime, str] = {}  # a request's events share one time
-    known: dict[int, bytes] = {}
+    first = size(session)
+    nodes = _read_nodes(session, frontier(first))
     leaves: list[tuple[int, bytes, bytes, str]] = []
     added: dict[int, bytes] = {}
-    for item in queued:
-        seq = next_seq
-        at = stamps.get(item.at) or stamps.setdefault(item.at, format_timestamp(item.at))
-        leaf = encode_checked(seq, item.type, at, item.actor, item.digest, item.fields)
-        leaf_hash = merkle.leaf_hash(leaf)
-        siblings = [
-            node_key(level - 1, 2 * index)
-            for level, index in merkle.nodes_completed_by_append(seq)[1:]
-        ]
-        missing = [key for key in siblings if key not in added and key not in known]
-        if missing:
-            known.update(_read_nodes(session, missing))
-        rows = merkle.perfect_nodes_for_append(
-            seq,
-            leaf_hash,
-            lambda level, index: added.get(node_key(level, index)) or known[node_key(level, index)],
-        )
-        added.update((node_key(level, index), value) for level, index, value in rows)
-        leaves.append((seq, leaf_hash, leaf, item.digest))
-        next_seq = seq + 1
+    for seq, (_, template, digest) in enumerate(queued, start=first):
+        leaf = with_seq(template, seq)
+        value = merkle.leaf_hash(leaf)
+        leaves.append((seq, value, leaf, digest))
+        level, index = 0, seq
+        nodes[2 * seq] = added[2 * seq] = value  # node_key(0, seq)
+        while index & 1:  # each trailing one bit completes a node with its left sibling
+            value = merkle.node_hash(nodes[node_key(level, index - 1)], value)
+            level, index = level + 1, index >> 1
+            key = node_key(level, index)
+            nodes[key] = added[key] = value
     copy_rows(session, _leaves, _LEAF_COLUMNS, leaves)
     copy_rows(session, _nodes, _NODE_COLUMNS, list(added.items()))
     return [leaf[0] for leaf in leaves]
+
+
+def frontier(size: int) -> list[int]:
+    """The keys of the perfect nodes that leaves appended to a tree of `size` can need as
+    left siblings: the tree's largest perfect subtrees, one per set bit of `size`."""
+    return [
+        node_key(level, (size >> level) - 1)
+        for level in range(size.bit_length())
+        if size >> level & 1
+    ]
 
 
 def _read_nodes(session: Session, keys: Iterable[int]) -> dict[int, bytes]:
