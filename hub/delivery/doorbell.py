@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import event, text
+from sqlalchemy import Select, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -23,11 +23,16 @@ _listeners: list[Callable[[], None]] = []
 _lock = threading.Lock()
 
 
-def announce(session: Session) -> None:
-    """Called by the outbox in the writing transaction; rings once that commits."""
-    session.info[_WRITTEN] = True
+def announcing(session: Session, pushed_to: Select[tuple[str]]) -> set[str]:
+    """Runs `pushed_to` (which recipients of new events take pushes) in the writing
+    transaction; if it finds any, rings the workers once that commits. On PostgreSQL the
+    same statement NOTIFYs, once per row, which PostgreSQL delivers once per transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        pushed_to = pushed_to.add_columns(func.pg_notify(CHANNEL, ""))
+    found = {row[0] for row in session.execute(pushed_to)}
+    if found:
+        session.info[_WRITTEN] = True
+    return found
 
 
 @event.listens_for(Session, "after_commit")

@@ -62,12 +62,11 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
         return []
     now = clock.utcnow()
     created_at = format_timestamp(now)
-    with_webhook = set(
-        session.scalars(
-            select(Hotline.id).where(
-                Hotline.id.in_({r for _, r in addressed}), Hotline.webhook_url.is_not(None)
-            )
-        )
+    with_webhook = doorbell.announcing(
+        session,
+        select(Hotline.id).where(
+            Hotline.id.in_({r for _, r in addressed}), Hotline.webhook_url.is_not(None)
+        ),
     )
     rows = []
     for notice, recipient in addressed:
@@ -77,7 +76,6 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
         rows.append((event_id, notice.type, recipient, now, body, PENDING, 0, now, push_at))
     copy_rows(session, _events, _EVENT_COLUMNS, rows)
     copy_rows(session, _feed, ("event_id", "recipient"), [(row[0], row[2]) for row in rows])
-    doorbell.announce(session)
     return [row[0] for row in rows]
 
 

@@ -233,12 +233,11 @@ def _cases(
     """Each item's case by URL hash; which cases this batch opened (and by which item);
     the referral each new case is handed over by."""
     keys = list(dict.fromkeys(url_hash(items[i].url.url) for i in fresh))
-    cases = _open_cases(session, keys)
+    cases, previous = _cases_of_urls(session, keys)
     openers: dict[str, int] = {}
     for index in fresh:
         openers.setdefault(url_hash(items[index].url.url), index)
     new_keys = [key for key in keys if key not in cases]
-    previous = _previous_cases(session, new_keys)
     router = _Router(session, hotline_id, intake.networks)
     rows, targets = [], {}
     content_of = dict(zip(fresh, (i.content_id for i in identities), strict=True))
@@ -285,9 +284,8 @@ def _cases(
         won.update(result.scalars())
     if len(won) < len(rows):  # another process opened some of these URLs first: join them
         cases.update(_open_cases(session, [key for key in new_keys if key not in cases]))
-    cases.update(
-        {case.open_url_hash: case for case in _chunked_scalars(session, Case, Case.id, list(won))}
-    )
+    # The rows this batch inserted are the cases as stored: no need to read them back.
+    cases.update({row["open_url_hash"]: Case(**row) for row in rows if row["id"] in won})
     opened = {case_id: targets[case_id][0] for case_id in won}
     handovers = {
         case_id: Handover(cases[url_hash(items[index].url.url)], to_hotline, referral_id)
@@ -344,20 +342,17 @@ def _open_cases(session: Session, keys: list[str]) -> dict[str, Case]:
     return {c.open_url_hash: c for c in _chunked_scalars(session, Case, Case.open_url_hash, keys)}  # type: ignore[misc]
 
 
-def _previous_cases(session: Session, keys: list[str]) -> dict[str, str]:
-    """The latest closed case of each URL: a new case there is a re-upload of it."""
+def _cases_of_urls(session: Session, keys: list[str]) -> tuple[dict[str, Case], dict[str, str]]:
+    """The open case of each URL that has one, and the latest closed case of each URL: a
+    new case there is a re-upload of it. One query for both."""
+    opened: dict[str, Case] = {}
     latest: dict[str, tuple[Any, str]] = {}
-    for start in range(0, len(keys), CHUNK):
-        rows = session.execute(
-            select(Case.url_hash, Case.created_at, Case.id).where(
-                among(session, Case.url_hash, keys[start : start + CHUNK]),
-                Case.open_url_hash.is_(None),
-            )
-        )
-        for key, created_at, case_id in rows:
-            if key not in latest or (created_at, case_id) > latest[key]:
-                latest[key] = (created_at, case_id)
-    return {key: case_id for key, (_, case_id) in latest.items()}
+    for case in _chunked_scalars(session, Case, Case.url_hash, keys):
+        if case.open_url_hash is not None:
+            opened[case.open_url_hash] = case
+        elif case.url_hash not in latest or (case.created_at, case.id) > latest[case.url_hash]:
+            latest[case.url_hash] = (case.created_at, case.id)
+    return opened, {key: case_id for key, (_, case_id) in latest.items() if key not in opened}
 
 
 def _active_referrals(session: Session, cases: list[Case]) -> dict[str, str]:
