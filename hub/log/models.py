@@ -28,7 +28,7 @@ class LogPending(SQLModel, table=True):
     """An exchange event written by a request, waiting for the sequencer to give it a `seq`.
 
     `id` follows allocation order, so an event caused by another always comes after it.
-    `leaf` holds the event's leaf bytes with `"seq":0` (`hub.log.leaves.leaf_template`):
+    `leaf` holds the event's leaf, JCS text with `"seq":0` (`hub.log.leaves.leaf_template`):
     the sequencer only writes its number in, so the serial step does no encoding."""
 
     __tablename__ = "log_pending"
