@@ -2,7 +2,8 @@
 against the physical floor of the same data in the same run, with the checkpoint lag.
 
     .venv/bin/python -m bench.bench_ingest [--n 100000] [--db sqlite|postgres|both]
-        [--processes 2] [--clients 4] [--preload 10000] [--pdq] [--known 1000000] [--quick]
+        [--processes 2] [--clients 4] [--preload 10000] [--rate 2000] [--pdq] [--known 1000000]
+        [--quick]
 
 First `--preload` reports are ingested untimed and the database is ANALYZEd (autovacuum is
 off on the bench machines); then N reports are timed. PostgreSQL runs `--processes` serve
@@ -16,7 +17,8 @@ processes, the batches spread over them; SQLite runs one.
 - checkpoint lag: a poller reads GET /v1/log/checkpoint every `--poll` seconds during the
   timed ingest; for each 2xx batch, the time from its answer until a checkpoint's size
   covers every leaf of its reports (found after the run by digest in the log). p50/p99,
-  within one poll interval.
+  within one poll interval. `--rate` offers the reports at that pace (a batch at a time)
+  instead of flat out, to read the lag at a given load; the clients must keep up with it.
 
 --pdq gives every report a random PDQ hash (quality 90); --known first writes that many
 contents with a PDQ hash each (PostgreSQL, COPY) and warms the hub's index untimed.
@@ -75,8 +77,10 @@ def hub_ingest(
     pdq: bool = False,
     run: str = "",
     acknowledged: Acknowledged | None = None,
+    rate: float = 0,
 ) -> float:
-    """Sends n reports in batches of BATCH from `clients` threads, spread over `urls`."""
+    """Sends n reports in batches of BATCH from `clients` threads, spread over `urls`;
+    with a `rate`, batch i leaves no earlier than i * BATCH / rate seconds after the first."""
     batches = [
         [make_report(i, run) for i in range(start, min(n, start + BATCH))]
         for start in range(0, n, BATCH)
@@ -90,6 +94,8 @@ def hub_ingest(
 
     def send(numbered: tuple[int, list[dict]]) -> None:
         number, batch = numbered
+        if rate:
+            time.sleep(max(0.0, started + number * BATCH / rate - time.perf_counter()))
         with httpx.Client(
             base_url=urls[number % len(urls)],
             headers={"Authorization": f"Bearer {token}"},
@@ -203,7 +209,9 @@ def run(kind: str, args: argparse.Namespace) -> None:
             before = _floor.snapshot(database_url)
             acknowledged = Acknowledged()
             with CheckpointPoller(urls, auditor, args.poll) as poller:
-                hub_rate = hub_ingest(urls, token, args.n, clients, args.pdq, "t", acknowledged)
+                hub_rate = hub_ingest(
+                    urls, token, args.n, clients, args.pdq, "t", acknowledged, args.rate
+                )
                 time.sleep(2 * args.poll + 1.5)  # the last batches' checkpoints
             lags = checkpoint_lags(acknowledged, poller.seen, leaf_indexes(urls[0], auditor))
             written = _floor.new_rows(before, _floor.snapshot(database_url))
@@ -212,7 +220,8 @@ def run(kind: str, args: argparse.Namespace) -> None:
         floor_rate = args.n / _floor.load(floor_url, written)
     rows = sum(len(table_rows) for table_rows in written.values())
     label = f", pdq, {args.known:,} known" if args.pdq else ""
-    print(f"{kind}{label}: {processes} serve process(es), {clients} clients")
+    offered = f", offered {args.rate:,.0f} reports/s" if args.rate else ""
+    print(f"{kind}{label}: {processes} serve process(es), {clients} clients{offered}")
     print(f"  hub batch ingest: {hub_rate:8.0f} reports/s")
     print(
         f"  floor ({'COPY' if kind == 'postgres' else 'executemany'} of the same {rows:,} rows):"
@@ -235,6 +244,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="serve processes (PostgreSQL)")
     parser.add_argument("--clients", type=int, default=0, help="batches in flight (2 a process)")
     parser.add_argument("--preload", type=int, default=None, help="untimed first (default n/10)")
+    parser.add_argument("--rate", type=float, default=0, help="reports/s offered (0: flat out)")
     parser.add_argument("--poll", type=float, default=0.05, help="checkpoint poll interval, s")
     parser.add_argument("--pdq", action="store_true", help="a random PDQ hash in every report")
     parser.add_argument("--known", type=int, default=0, help="known PDQ hashes (PostgreSQL)")
