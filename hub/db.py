@@ -1,6 +1,7 @@
 """Database engine, sessions and the one transaction helper every write goes through.
 
-SQLite runs in WAL mode with `BEGIN IMMEDIATE` for writes; PostgreSQL runs read committed.
+SQLite runs in WAL mode with `BEGIN IMMEDIATE` for writes; PostgreSQL runs read committed,
+its read sessions in autocommit.
 Engines hide statement parameters: an error's text must never carry a reported URL or hash.
 The SQLite file is created 0600 (SQLite gives its -wal and -shm files the file's mode).
 """
@@ -133,7 +134,16 @@ class Database:
         # A new connection made is the database back: the watch logs the end of an outage.
         event.listen(self.engine, "connect", lambda *_args: self.outage.recovered())
         writer = self.engine.execution_options(hub_write=True)
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads in autocommit: read committed gives each statement its own
+        # snapshot anyway, and a reader's BEGIN and ROLLBACK were two of the three round
+        # trips of the query that authenticates every request. SQLite keeps its read
+        # transaction, the one snapshot a reader's statements share.
+        reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
+        self._reader = sessionmaker(reader, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
 
     @property
