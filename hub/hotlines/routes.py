@@ -68,4 +68,4 @@ def hotline_for_cdn(session: Session, provider: Provider) -> str | None:
         hotline = session.get(Hotline, route.hotline_id)
         if hotline is not None and hotline.active:
             return hotline.id
-    return route_for_country(session, provider.country)[1]
+    return route_for_country(session, provider.country).hotline

@@ -6,8 +6,9 @@ Webhook URLs are checked here (https, public addresses) and again at send time.
 import base64
 import binascii
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -200,30 +201,43 @@ def set_route(session: Session, country: str, hotline_id: str, actor: str) -> Ro
     return route
 
 
-def route_for_country(session: Session, country: str) -> tuple[str, str | None]:
-    """Routing reason and hotline for `country`: its active member hotline (the admin's pick,
-    else the first registered), else the active fallback the admin set for it."""
-    members = session.scalars(
-        select(Hotline.id)
-        .join(HotlineCountry, HotlineCountry.hotline_id == Hotline.id)
-        .where(HotlineCountry.country == country, Hotline.active.is_(True))
+@dataclass(frozen=True)
+class CountryRoute:
+    """Where a case hosted in a country goes, and every hotline that serves the country."""
+
+    reason: str  # "hosting_country" | "fallback" | "no_member_hotline"
+    hotline: str | None
+    members: frozenset[str]  # active or not
+
+    def for_reporter(self, reporter: str) -> tuple[str, str | None]:
+        """The routing reason and hotline of a case `reporter` opened: a reporter that
+        serves the country handles the case itself (PROTOCOL 4.2 step 3)."""
+        return ("domestic", None) if reporter in self.members else (self.reason, self.hotline)
+
+
+def route_for_country(session: Session, country: str) -> CountryRoute:
+    """The country's active member hotline (the admin's pick, else the first registered),
+    else the active fallback the admin set for it; one query for members and route."""
+    candidates = union_all(
+        select(HotlineCountry.hotline_id, literal(True).label("member")).where(
+            HotlineCountry.country == country
+        ),
+        select(Route.hotline_id, literal(False).label("member")).where(Route.country == country),
+    ).subquery()
+    rows = session.execute(
+        select(candidates.c.hotline_id, candidates.c.member, Hotline.active)
+        .join(Hotline, Hotline.id == candidates.c.hotline_id)
         .order_by(Hotline.created_at, Hotline.id)
     ).all()
-    route = session.get(Route, country)
-    if members:
-        picked = route.hotline_id if route is not None and route.hotline_id in members else None
-        return "hosting_country", picked or members[0]
-    if route is not None:
-        hotline = session.get(Hotline, route.hotline_id)
-        if hotline is not None and hotline.active and not serves_any(session, country):
-            return "fallback", hotline.id
-    return "no_member_hotline", None
-
-
-def serves_any(session: Session, country: str) -> bool:
-    """True when some member hotline (active or not) serves `country`."""
-    query = select(HotlineCountry.hotline_id).where(HotlineCountry.country == country).limit(1)
-    return session.scalar(query) is not None
+    members = frozenset(row.hotline_id for row in rows if row.member)
+    active = [row.hotline_id for row in rows if row.member and row.active]
+    picked = next((row for row in rows if not row.member), None)
+    if active:
+        chosen = picked.hotline_id if picked is not None and picked.hotline_id in active else None
+        return CountryRoute("hosting_country", chosen or active[0], members)
+    if picked is not None and picked.active and not members:
+        return CountryRoute("fallback", picked.hotline_id, members)
+    return CountryRoute("no_member_hotline", None, members)
 
 
 def serves(session: Session, hotline_id: str, country: str) -> bool:

@@ -269,15 +269,19 @@ def _exact_match(
     return None
 
 
-def hashes_of(session: Session, content_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Every hash bound to each content, as the wire shows them (`quality` only for PDQ)."""
-    found: dict[str, list[dict[str, Any]]] = {}
+def contents_of(session: Session, content_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each content as the wire shows it (`id`, `kind`, every hash bound to it, `quality`
+    only for PDQ), with one query."""
+    found: dict[str, dict[str, Any]] = {}
     rows = session.execute(
-        select(ContentHash.content_id, ContentHash.alg, ContentHash.value, ContentHash.quality)
-        .where(among(session, ContentHash.content_id, content_ids))
-        .order_by(ContentHash.content_id, ContentHash.alg)
+        select(Content.id, Content.kind, ContentHash.alg, ContentHash.value, ContentHash.quality)
+        .outerjoin(ContentHash, ContentHash.content_id == Content.id)
+        .where(among(session, Content.id, content_ids))
+        .order_by(Content.id, ContentHash.alg)
     )
-    for content_id, alg, value, quality in rows:
-        entry = {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
-        found.setdefault(content_id, []).append(entry)
+    for content_id, kind, alg, value, quality in rows:
+        content = found.setdefault(content_id, {"id": content_id, "kind": kind, "hashes": []})
+        if alg is not None:
+            entry = {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
+            content["hashes"].append(entry)
     return found

@@ -16,13 +16,12 @@ from hub import clock, exchange
 from hub.cases.models import Case
 from hub.cases.service import hosting_of, reporters_by_case
 from hub.cases.service import to_wire as case_wire
-from hub.db import among, insert_ignore, update_rows
+from hub.db import insert_ignore, update_rows
 from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.exchange import Entry, Notice
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
-from hub.matching.models import Content
-from hub.matching.service import hashes_of
+from hub.matching.service import contents_of
 from hub.referrals.models import Referral
 from schemas.referrals import ReferralOut
 
@@ -154,12 +153,7 @@ def to_wires(
     case_ids = list({case.id for _, case in pairs})
     content_ids = list({case.content_id for _, case in pairs})
     reporters = reporters_by_case(session, case_ids)
-    kinds = dict(
-        session.execute(
-            select(Content.id, Content.kind).where(among(session, Content.id, content_ids))
-        ).all()
-    )
-    hashes = hashes_of(session, content_ids)
+    contents = contents_of(session, content_ids)
     wires = []
     for referral, case in pairs:
         out = ReferralOut(
@@ -168,11 +162,9 @@ def to_wires(
             to=referral.to_hotline,
             reporters=reporters.get(case.id, []),
             url=case.url_key,
-            content={
-                "id": case.content_id,
-                "kind": kinds.get(case.content_id, "other"),
-                "hashes": hashes.get(case.content_id, []),
-            },
+            content=contents.get(
+                case.content_id, {"id": case.content_id, "kind": "other", "hashes": []}
+            ),
             assessment=case.assessment,
             hosting=hosting_of(case),
             status=referral.status,

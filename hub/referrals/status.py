@@ -486,9 +486,8 @@ def _reroute(
     previous: str,
 ) -> None:
     """Ends `old` (or the domestic handling) and routes the case to `country` instead."""
-    domestic = serves(session, case.reporter_id, country)
-    reason, hotline = ("domestic", None) if domestic else route_for_country(session, country)
-    if old is None and domestic:
+    reason, hotline = route_for_country(session, country).for_reporter(case.reporter_id)
+    if old is None and reason == "domestic":
         raise Invalid(
             [field_error(["body", "country"], f"the case is already handled by you in {country}")]
         )
@@ -504,7 +503,7 @@ def _reroute(
     case.hosting_country = country
     case.active_referral_id = None
     case.status = S.pending.value
-    case.unassigned = hotline is None and not domestic
+    case.unassigned = hotline is None and reason != "domestic"
     case.routing_reason = reason
     session.flush()
     new_referral_id = new_id("ref") if hotline else None

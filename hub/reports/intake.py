@@ -23,7 +23,7 @@ from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
 from hub.hotlines.routes import hotline_for_cdn
-from hub.hotlines.service import countries_of, route_for_country
+from hub.hotlines.service import route_for_country
 from hub.ids import new_id
 from hub.matching.service import CHUNK, identify_many
 from hub.referrals.models import Referral
@@ -321,7 +321,6 @@ class _Router:
         self._session = session
         self._reporter = reporter
         self._networks = networks
-        self._own = set(countries_of(session, reporter))
         self._routes: dict[str, tuple[str, str | None]] = {}
 
     def route(self, hosting: Hosting) -> tuple[str, str | None]:
@@ -330,10 +329,9 @@ class _Router:
         country = hosting.country
         if country is None:
             return "unresolvable", None
-        if country in self._own:
-            return "domestic", None
         if country not in self._routes:
-            self._routes[country] = route_for_country(self._session, country)
+            routing = route_for_country(self._session, country)
+            self._routes[country] = routing.for_reporter(self._reporter)
         return self._routes[country]
 
     def _cdn(self, provider: str) -> tuple[str, str | None]:

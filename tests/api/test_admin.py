@@ -83,6 +83,21 @@ def test_the_admin_picks_the_primary_hotline_of_a_shared_country(api: Hub) -> No
     assert api.admin.put("/v1/routes/NL", json={"hotline": "GB-IWF"}).status_code == 422
 
 
+def test_cases_skip_an_inactive_primary_and_wait_when_no_member_is_active(api: Hub) -> None:
+    api.register("NL-MELDPUNT", ["NL"])
+    api.register("NL-SECOND", ["NL"])
+    iwf = api.register("GB-IWF", ["GB"])
+    api.admin.put("/v1/routes/NL", json={"hotline": "NL-SECOND"})
+
+    api.admin.patch("/v1/hotlines/NL-SECOND", json={"active": False})
+    skipped = iwf.post("/v1/reports", json=report("A", url="https://files.example.net/1")).json()
+    api.admin.patch("/v1/hotlines/NL-MELDPUNT", json={"active": False})
+    waiting = iwf.post("/v1/reports", json=report("B", url="https://files.example.net/2")).json()
+
+    assert skipped["routing"]["to"] == "NL-MELDPUNT"
+    assert waiting["routing"] == {"to": None, "referral": None, "reason": "no_member_hotline"}
+
+
 def test_unassigned_cases_wait_for_the_admin_who_routes_them_by_hand(api: Hub) -> None:
     iwf = api.register("GB-IWF", ["GB"])
     unresolvable = iwf.post(
