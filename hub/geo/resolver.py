@@ -77,10 +77,13 @@ class HostResolver:
         self._timeout = timeout
 
     def resolve(self, host: str) -> IPAddress | None:
-        literal = _literal(host)
-        if literal is not None:
+        try:
+            literal = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            pass
+        else:
             return literal if is_public_ip(literal) else None
-        if _never_in_dns(host):
+        if host.lower().removesuffix(".").rpartition(".")[2] in _NOT_IN_DNS:
             return None
 
         if self._static_hosts is not None:
@@ -89,11 +92,6 @@ class HostResolver:
             v6 = [a for a in listed if a.version == 6]
             return _first_public(v4) or _first_public(v6)
         return self._resolve_dns(host)
-
-    def asks_dns(self, host: str) -> bool:
-        """Whether resolving host would query DNS: not for an address, a static host (the
-        file replaces DNS) or a name DNS never answers."""
-        return self._static_hosts is None and _literal(host) is None and not _never_in_dns(host)
 
     def _resolve_dns(self, host: str) -> IPAddress | None:
         deadline = time.monotonic() + self._timeout
@@ -107,17 +105,6 @@ class HostResolver:
             if found is not None:
                 return found
         return None
-
-
-def _literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return None
-
-
-def _never_in_dns(host: str) -> bool:
-    return host.lower().removesuffix(".").rpartition(".")[2] in _NOT_IN_DNS
 
 
 def _getaddrinfo(host: str, family: socket.AddressFamily) -> list[IPAddress]:

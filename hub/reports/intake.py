@@ -39,19 +39,14 @@ def lookups(
     session: Session, intake: Intake, hotline_id: str, items: Sequence[Checked]
 ) -> list[Hosting | None]:
     """Hosting of each item, looked up before the write transaction so DNS never holds a
-    lock; None where no lookup is needed (a reference replay or a URL with an open case).
-    When no item needs DNS, every item is located: that costs less than the two queries
-    that would find which to skip (a round trip each, for every single POST)."""
-    keys = [(c.hosting_ip, c.url.host, c.url.host_ip, c.origin_ip) for c in items]
-    if not any(_asks_dns(intake, key) for key in keys):
-        located = {key: locate(intake, *key) for key in dict.fromkeys(keys)}
-        return [located[key] for key in keys]
+    lock; None where no lookup is needed (a reference replay or a URL with an open case)."""
     used = _existing_references(session, hotline_id, [c.body.reference for c in items])
     open_urls = set(
         _chunked_scalars(
             session, Case.open_url_hash, Case.open_url_hash, [url_hash(c.url.url) for c in items]
         )
     )
+    keys = [(c.hosting_ip, c.url.host, c.url.host_ip, c.origin_ip) for c in items]
     needed = [c.body.reference not in used and url_hash(c.url.url) not in open_urls for c in items]
     hosts = list(dict.fromkeys(key for key, need in zip(keys, needed, strict=True) if need))
     if len(hosts) <= 1:  # a single POST: a thread pool would cost more than the lookup
@@ -60,11 +55,6 @@ def lookups(
         with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
             found = dict(zip(hosts, pool.map(lambda key: locate(intake, *key), hosts), strict=True))
     return [found[key] if need else None for key, need in zip(keys, needed, strict=True)]
-
-
-def _asks_dns(intake: Intake, key: tuple[Any, str, Any, Any]) -> bool:
-    hosting_ip, host, host_ip, _ = key
-    return hosting_ip is None and host_ip is None and intake.resolver.asks_dns(host)
 
 
 def submit_many(

@@ -126,28 +126,6 @@ class TestDns:
         assert HostResolver().resolve("abcdefghijklmnop.onion") is None
 
 
-@pytest.mark.parametrize("static", [False, True])
-@pytest.mark.parametrize(
-    "host", ["files.example.net", "203.0.113.7", "[2001:db8::1]", "hidden.onion", "nothing.example"]
-)
-def test_asks_dns_says_whether_resolve_queries_dns(
-    static: bool, host: str, static_hosts: StaticHosts, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Intake locates without its replay queries only when no lookup would reach DNS.
-    asked: list[str] = []
-
-    def recording_getaddrinfo(host: str, *args: object, **kwargs: object) -> list[object]:
-        asked.append(host)
-        return []
-
-    monkeypatch.setattr(socket, "getaddrinfo", recording_getaddrinfo)
-    resolver = HostResolver(static_hosts if static else None)
-    expected = resolver.asks_dns(host)
-    resolver.resolve(host)
-    assert bool(asked) == expected
-    assert expected == (not static and host in ("files.example.net", "nothing.example"))
-
-
 def _fake_getaddrinfo(
     answers: dict[socket.AddressFamily, list[str]],
 ) -> Callable[..., list[tuple[object, ...]]]:
