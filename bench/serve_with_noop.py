@@ -6,6 +6,7 @@ import sys
 import uvicorn
 
 from hub import logs, runtime
+from hub.__main__ import KEEP_ALIVE_SECONDS
 from hub.app import create_app
 from hub.settings import Settings
 
@@ -20,7 +21,14 @@ def main() -> None:
         return {}
 
     runtime.tune()
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ from hub.settings import Settings, unknown_variables
 
 logger = logging.getLogger("hub")
 
+# Seconds `serve` keeps an idle keep-alive connection open. Longer than clients keep theirs
+# (httpx: 5 s, uvicorn's default too): with equal timers a client could send on a
+# connection just as the server closed it, and that request failed with a read error
+# (2 of 12,000 POSTs in a bench run). The client, not the server, closes an idle one.
+KEEP_ALIVE_SECONDS = 30
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
@@ -34,6 +40,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         log_config=None,
         access_log=args.access_log,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         workers=None,
     )
     return 0

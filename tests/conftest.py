@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from hub.__main__ import KEEP_ALIVE_SECONDS
 from hub.app import create_app
 from hub.db import Database
 from hub.migrate import upgrade
@@ -189,7 +190,12 @@ class ServerThread:
         self.port = free_port()
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            lifespan="on",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,  # as `python -m hub serve`
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -4,8 +4,10 @@ variables named, JSON logs without colour codes, a word when no worker runs, the
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -13,7 +15,7 @@ import httpx
 from hub.demo import seed
 from hub.settings import Settings
 from tests.conftest import ServerThread, free_port
-from tests.support.processes import ROOT, hub_environment
+from tests.support.processes import ROOT, hub_environment, serve_processes
 
 
 def run_hub(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -78,6 +80,22 @@ def test_serve_logs_are_plain_json_and_say_when_no_worker_runs(settings: Setting
     assert not any("color_message" in entry for entry in entries)
     assert any("runs no delivery worker" in e["msg"] for e in entries), lines
     assert any(re.search(r"Uvicorn running on", e["msg"]) for e in entries), lines
+
+
+def test_serve_keeps_an_idle_connection_longer_than_clients_keep_theirs(
+    settings: Settings,
+) -> None:
+    # httpx drops a connection idle for 5 s; a server closing at the same moment made a
+    # request sent on it fail. Past those 5 s the connection still answers.
+    port = free_port()
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with serve_processes(settings, [port]), socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.settimeout(30)
+        for pause in (0, 6):
+            time.sleep(pause)
+            conn.sendall(request)
+            answer = conn.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), (pause, answer[:80])
 
 
 # Starts `python -m hub serve` in-process and stops it once it has started.
