@@ -5,7 +5,7 @@ matcher, which first catches up with PDQ rows other processes have committed.
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,9 @@ class Identity:
     content_id: str
     known: bool
     match: dict[str, Any] | None
+    # The content's wire form (as `contents_of` gives it) when this transaction created
+    # it: every hash bound to it is then one this transaction wrote.
+    created: dict[str, Any] | None = None
 
 
 class PdqIndex:
@@ -187,7 +190,37 @@ def identify_many(
     pdq_rows.sort(key=lambda row: row["value"])
     for start in range(0, len(pdq_rows), CHUNK):
         insert_ignore(session, PdqHash, pdq_rows[start : start + CHUNK], ["value"])
-    return identities
+    created = _created_wires(contents, hash_rows, winners, merged)
+    return [
+        replace(identity, created=created[identity.content_id])
+        if identity.content_id in created
+        else identity
+        for identity in identities
+    ]
+
+
+def _created_wires(
+    contents: list[tuple[str, str, Any]],
+    hash_rows: list[dict[str, Any]],
+    lost: dict[tuple[str, str], str],
+    merged: dict[str, tuple[str, str]],
+) -> dict[str, dict[str, Any]]:
+    """The wire form of each content this transaction created and kept: its hashes are
+    the rows it won, since no other transaction can bind a hash to an uncommitted id."""
+    wires = {
+        content_id: {"id": content_id, "kind": kind, "hashes": []}
+        for content_id, kind, _ in contents
+        if content_id not in merged
+    }
+    for row in sorted(hash_rows, key=lambda row: (row["alg"], row["value"])):
+        wire = wires.get(row["content_id"])
+        if wire is not None and (row["alg"], row["value"]) not in lost:
+            wire["hashes"].append(_hash_wire(row["alg"], row["value"], row["quality"]))
+    return wires
+
+
+def _hash_wire(alg: str, value: str, quality: int | None) -> dict[str, Any]:
+    return {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
 
 
 def _bind_hashes(session: Session, hash_rows: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
@@ -277,11 +310,10 @@ def contents_of(session: Session, content_ids: list[str]) -> dict[str, dict[str,
         select(Content.id, Content.kind, ContentHash.alg, ContentHash.value, ContentHash.quality)
         .outerjoin(ContentHash, ContentHash.content_id == Content.id)
         .where(among(session, Content.id, content_ids))
-        .order_by(Content.id, ContentHash.alg)
+        .order_by(Content.id, ContentHash.alg, ContentHash.value)
     )
     for content_id, kind, alg, value, quality in rows:
         content = found.setdefault(content_id, {"id": content_id, "kind": kind, "hashes": []})
         if alg is not None:
-            entry = {"alg": alg, "value": value, **({"quality": quality} if alg == "pdq" else {})}
-            content["hashes"].append(entry)
+            content["hashes"].append(_hash_wire(alg, value, quality))
     return found

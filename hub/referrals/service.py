@@ -34,6 +34,10 @@ class Handover:
     to_hotline: str
     referral_id: str | None = None
     rerouted_from: str | None = None
+    # What the caller already knows of the case (intake, which has just opened it): its
+    # reporters and its content's wire form, which need not be read back.
+    reporters: tuple[str, ...] = ()
+    content: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,12 @@ def open_referrals(session: Session, handovers: list[Handover], actor: str) -> N
     for case, values in stale:
         for name, value in values.items():
             set_committed_value(case, name, value)
-    wires = to_wires(session, [(r, h.case) for r, h in zip(referrals, handovers, strict=True)])
+    wires = to_wires(
+        session,
+        [(r, h.case) for r, h in zip(referrals, handovers, strict=True)],
+        reporters={h.case.id: list(h.reporters) for h in handovers if h.reporters},
+        contents={h.case.content_id: h.content for h in handovers if h.content is not None},
+    )
     exchange.log_many(
         session,
         [
@@ -147,13 +156,21 @@ def to_wire(session: Session, referral: Referral, case: Case | None = None) -> d
 
 
 def to_wires(
-    session: Session, pairs: Sequence[tuple[ReferralFields, Case]]
+    session: Session,
+    pairs: Sequence[tuple[ReferralFields, Case]],
+    reporters: dict[str, list[str]] | None = None,
+    contents: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Referrals as PROTOCOL section 5 shows them, loading what they share in bulk."""
-    case_ids = list({case.id for _, case in pairs})
-    content_ids = list({case.content_id for _, case in pairs})
-    reporters = reporters_by_case(session, case_ids)
-    contents = contents_of(session, content_ids)
+    """Referrals as PROTOCOL section 5 shows them, loading what they share in bulk; the
+    cases' `reporters` and `contents` the caller passes are not read again."""
+    reporters = dict(reporters or {})
+    contents = dict(contents or {})
+    case_ids = list({case.id for _, case in pairs if case.id not in reporters})
+    content_ids = list({case.content_id for _, case in pairs if case.content_id not in contents})
+    if case_ids:
+        reporters.update(reporters_by_case(session, case_ids))
+    if content_ids:
+        contents.update(contents_of(session, content_ids))
     wires = []
     for referral, case in pairs:
         out = ReferralOut(

@@ -287,8 +287,16 @@ def _cases(
     # The rows this batch inserted are the cases as stored: no need to read them back.
     cases.update({row["open_url_hash"]: Case(**row) for row in rows if row["id"] in won})
     opened = {case_id: targets[case_id][0] for case_id in won}
+    created = {i.content_id: i.created for i in identities if i.created is not None}
     handovers = {
-        case_id: Handover(cases[url_hash(items[index].url.url)], to_hotline, referral_id)
+        case_id: Handover(
+            cases[url_hash(items[index].url.url)],
+            to_hotline,
+            referral_id,
+            # The case opened here: its reporter is this hotline alone, for now.
+            reporters=(hotline_id,),
+            content=created.get(content_of[index]),
+        )
         for case_id, (index, to_hotline, referral_id) in targets.items()
         if case_id in won and to_hotline is not None
     }

@@ -557,3 +557,45 @@ def test_the_pdq_threshold_is_the_operators_to_set(settings_for) -> None:  # typ
         api.close()
 
     assert [a["content"]["known"] for a in answers] == [False, True]
+
+
+def test_a_referral_announced_shows_its_content_as_the_referral_reads_back(
+    api: Hub, iwf: httpx.Client
+) -> None:
+    # The second item joins the first's new content by md5 and brings two more hashes to
+    # it, one of them a second sha256: the event written as the content is created must
+    # list every hash the content has once the batch commits, in the order a read gives.
+    md5 = secrets.token_hex(16)
+    pdq = secrets.token_hex(32)
+    items = [
+        report(
+            "A",
+            url="https://files.example.net/one.jpg",
+            content=_hashes({"alg": "sha256", "value": "f" * 64}, {"alg": "md5", "value": md5}),
+        ),
+        report(
+            "B",
+            url="https://files.example.net/two.jpg",
+            content=_hashes(
+                {"alg": "md5", "value": md5},
+                {"alg": "sha256", "value": "0" * 64},
+                {"alg": "pdq", "value": pdq, "quality": 77},
+            ),
+        ),
+    ]
+    answers = iwf.post("/v1/reports:batch", json={"reports": items}).json()["results"]
+    meldpunt = api.client(api.token("hotline", "NL-MELDPUNT"))
+
+    announced = {
+        e["data"]["id"]: e["data"]
+        for e in meldpunt.get("/v1/events").json()["items"]
+        if e["type"] == "referral.created"
+    }
+    referrals = [a["routing"]["referral"] for a in answers]
+    assert sorted(announced) == sorted(referrals)
+    for referral_id in referrals:
+        read = meldpunt.get(f"/v1/referrals/{referral_id}").json()
+        assert announced[referral_id]["content"] == read["content"]
+        assert announced[referral_id]["reporters"] == read["reporters"] == ["GB-IWF"]
+    assert [h["alg"] for h in read["content"]["hashes"]] == ["md5", "pdq", "sha256", "sha256"]
+    assert read["content"]["hashes"][1] == {"alg": "pdq", "value": pdq, "quality": 77}
