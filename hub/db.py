@@ -6,10 +6,11 @@ Engines hide statement parameters: an error's text must never carry a reported U
 The SQLite file is created 0600 (SQLite gives its -wal and -shm files the file's mode).
 """
 
+import functools
 import logging
 import os
 import select
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.outage import OutageWatch
@@ -211,7 +212,7 @@ def insert_ignore(
         )
         if returning:
             sql += " RETURNING " + ", ".join(column.name for column in returning)
-        return session.execute(text(sql), {"rows": _json_rows(rows)})
+        return session.execute(_text(sql), {"rows": _json_rows(rows)})
     statement = sqlite.insert(target).on_conflict_do_nothing(index_elements=list(conflict))
     if returning:
         statement = statement.returning(*returning)
@@ -231,7 +232,7 @@ def update_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]], ke
             f"UPDATE {target.name} SET {assignments} "  # noqa: S608 (column names only)
             f"FROM {_recordset(target)} AS u WHERE {target.name}.{key} = u.{key}"
         )
-        session.execute(text(sql), {"rows": _json_rows(rows)})
+        session.execute(_text(sql), {"rows": _json_rows(rows)})
         return
     statement = (
         update(target)
@@ -239,6 +240,10 @@ def update_rows(session: Session, table: Any, rows: Sequence[dict[str, Any]], ke
         .values({name: bindparam(name) for name in names if name != key})
     )
     session.execute(statement, [{**row, "_key": row[key]} for row in rows])
+
+
+# The SQL of a bulk statement depends only on its table and columns: parse it once.
+_text = functools.lru_cache(maxsize=256)(text)
 
 
 def _recordset(target: Any) -> str:
@@ -271,6 +276,31 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(list(values))
     return column.in_(list(values))
+
+
+def in_param(dialect: str, column: Any, name: str) -> Any:
+    """`column IN :name` for a statement built once (`Prebuilt`), the list bound to `name`
+    when it runs: on PostgreSQL `= ANY` of one array parameter, as `among` does."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+class Prebuilt:
+    """A statement built once per dialect and reused with new parameters: building a
+    select (a few joins and conditions) costs more CPU than PostgreSQL takes to run it,
+    and the hot paths run one for every request."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, session: Session) -> Any:
+        dialect = session.get_bind().dialect.name
+        built = self._built.get(dialect)
+        if built is None:
+            built = self._built[dialect] = self._build(dialect)
+        return built
 
 
 class _NoRows:

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -71,24 +71,22 @@ def revoke_token(session: Session, token_id: str) -> Token:
     return token
 
 
+# One statement for every request, built once: the token and, for a hotline's, whether
+# the hotline is active (None if it is gone).
+_TOKEN_QUERY = (
+    select(
+        Token.id, Token.principal, Token.subject, Token.expires_at, Token.revoked_at, Hotline.active
+    )
+    .outerjoin(Hotline, and_(Token.principal == "hotline", Hotline.id == Token.subject))
+    .where(Token.token_hash == bindparam("digest"))
+)
+
+
 def authenticate(session: Session, secret: str, admin_token_hash: str | None) -> Principal:
     digest = hash_token(secret)
     if admin_token_hash is not None and hmac.compare_digest(digest, admin_token_hash):
         return Principal("admin", "bootstrap", "tok_bootstrap")
-    # One statement for every request: the token and, for a hotline's, whether the
-    # hotline is active (None if it is gone).
-    token = session.execute(
-        select(
-            Token.id,
-            Token.principal,
-            Token.subject,
-            Token.expires_at,
-            Token.revoked_at,
-            Hotline.active,
-        )
-        .outerjoin(Hotline, and_(Token.principal == "hotline", Hotline.id == Token.subject))
-        .where(Token.token_hash == digest)
-    ).first()
+    token = session.execute(_TOKEN_QUERY, {"digest": digest}).first()
     now = clock.utcnow()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated()

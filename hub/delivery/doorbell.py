@@ -7,6 +7,7 @@ Polling stays the safety net; a missed ring only costs one poll interval.
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from sqlalchemy import Select, event, func
@@ -23,13 +24,19 @@ _listeners: list[Callable[[], None]] = []
 _lock = threading.Lock()
 
 
-def announcing(session: Session, pushed_to: Select[tuple[str]]) -> set[str]:
-    """Runs `pushed_to` (which recipients of new events take pushes) in the writing
-    transaction; if it finds any, rings the workers once that commits. On PostgreSQL the
-    same statement NOTIFYs, once per row, which PostgreSQL delivers once per transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        pushed_to = pushed_to.add_columns(func.pg_notify(CHANNEL, ""))
-    found = {row[0] for row in session.execute(pushed_to)}
+def ringing(dialect: str, pushed_to: Select[tuple[str]]) -> Select[Any]:
+    """`pushed_to` (which recipients of new events take pushes) as `announcing` runs it:
+    on PostgreSQL the same statement NOTIFYs, once per row, which PostgreSQL delivers once
+    per transaction."""
+    if dialect == "postgresql":
+        return pushed_to.add_columns(func.pg_notify(CHANNEL, ""))
+    return pushed_to
+
+
+def announcing(session: Session, statement: Select[Any], params: dict[str, Any]) -> set[str]:
+    """Runs a `ringing` statement in the writing transaction; if it finds any recipient,
+    rings the workers once that commits."""
+    found = {row[0] for row in session.execute(statement, params)}
     if found:
         session.info[_WRITTEN] = True
     return found

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.canonical import canonical_json
-from hub.db import copy_rows, update_rows
+from hub.db import Prebuilt, copy_rows, in_param, update_rows
 from hub.delivery import doorbell
 from hub.delivery.models import PENDING, Event, EventFeed
 from hub.hotlines.models import Hotline
@@ -47,6 +47,16 @@ class Notice:
     data: dict[str, Any]
 
 
+_PUSHED_TO = Prebuilt(
+    lambda dialect: doorbell.ringing(
+        dialect,
+        select(Hotline.id).where(
+            in_param(dialect, Hotline.id, "recipients"), Hotline.webhook_url.is_not(None)
+        ),
+    )
+)
+
+
 def write_many(session: Session, notices: list[Notice]) -> list[str]:
     """The events of several notices, in order, with a fixed number of statements; returns
     their ids.
@@ -63,10 +73,7 @@ def write_many(session: Session, notices: list[Notice]) -> list[str]:
     now = clock.utcnow()
     created_at = format_timestamp(now)
     with_webhook = doorbell.announcing(
-        session,
-        select(Hotline.id).where(
-            Hotline.id.in_({r for _, r in addressed}), Hotline.webhook_url.is_not(None)
-        ),
+        session, _PUSHED_TO(session), {"recipients": list({r for _, r in addressed})}
     )
     rows = []
     for notice, recipient in addressed:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.db import Database
+from hub.db import Database, Prebuilt, in_param
 from hub.lists import pdqload
 from hub.lists.models import ListEntry, ListVersion
 from hub.pdq import snapshot
@@ -38,17 +38,26 @@ def _visible() -> Any:
     )
 
 
+_LISTED = Prebuilt(
+    lambda dialect: _visible().where(
+        in_param(dialect, ListEntry.alg, "algs"), in_param(dialect, ListEntry.value, "values")
+    )
+)
+
+
 def listed(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Hit]]:
     """The lists (and categories) that hold each (alg, value), for the keys on any list."""
-    unique = list(dict.fromkeys(keys))
+    wanted = set(keys)
+    algs = list({alg for alg, _ in keys})
+    values = list(dict.fromkeys(value for _, value in keys))
     found: dict[tuple[str, str], list[Hit]] = {}
-    for start in range(0, len(unique), CHUNK):
+    for start in range(0, len(values), CHUNK):
         rows = session.execute(
-            _visible().where(
-                tuple_(ListEntry.alg, ListEntry.value).in_(unique[start : start + CHUNK])
-            )
+            _LISTED(session), {"algs": algs, "values": values[start : start + CHUNK]}
         )
         for alg, value, list_id, category in rows:
+            if (alg, value) not in wanted:  # algs and values are matched separately
+                continue
             hits = found.setdefault((alg, value), [])
             hit = {"id": list_id, "category": category}
             if hit not in hits:

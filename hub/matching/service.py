@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import clock
-from hub.db import Database, among, copy_rows, insert_ignore
+from hub.db import Database, Prebuilt, among, copy_rows, in_param, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
 from hub.matching.models import Content, ContentHash, PdqHash
@@ -272,6 +272,13 @@ def _usable_pdq(hashes: list[Any]) -> Any:
     return pdq if pdq is not None and pdq.quality >= MIN_PDQ_QUALITY else None
 
 
+_OWNERS = Prebuilt(
+    lambda dialect: select(ContentHash.alg, ContentHash.value, ContentHash.content_id).where(
+        in_param(dialect, ContentHash.alg, "algs"), in_param(dialect, ContentHash.value, "values")
+    )
+)
+
+
 def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     wanted = set(keys)
     algs = list({alg for alg, _ in keys})
@@ -279,10 +286,7 @@ def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, st
     owners: dict[tuple[str, str], str] = {}
     for start in range(0, len(values), CHUNK):
         rows = session.execute(
-            select(ContentHash.alg, ContentHash.value, ContentHash.content_id).where(
-                among(session, ContentHash.alg, algs),
-                among(session, ContentHash.value, values[start : start + CHUNK]),
-            )
+            _OWNERS(session), {"algs": algs, "values": values[start : start + CHUNK]}
         )
         # Algs and values are matched separately (one array each), so a value asked for
         # under one alg may come back under another: keep only the pairs asked for.

@@ -13,12 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hub import clock, exchange
 from hub.cases.models import Case, CaseReporter
-from hub.db import among, insert_ignore, update_rows
+from hub.db import Prebuilt, among, in_param, insert_ignore, update_rows
 from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
@@ -40,11 +40,8 @@ def lookups(
 ) -> list[Hosting | None]:
     """Hosting of each item, looked up before the write transaction so DNS never holds a
     lock; None where no lookup is needed (a reference replay or a URL with an open case)."""
-    used = _existing_references(session, hotline_id, [c.body.reference for c in items])
-    open_urls = set(
-        _chunked_scalars(
-            session, Case.open_url_hash, Case.open_url_hash, [url_hash(c.url.url) for c in items]
-        )
+    used, open_urls = _used_and_open(
+        session, hotline_id, [c.body.reference for c in items], [url_hash(c.url.url) for c in items]
     )
     keys = [(c.hosting_ip, c.url.host, c.url.host_ip, c.origin_ip) for c in items]
     needed = [c.body.reference not in used and url_hash(c.url.url) not in open_urls for c in items]
@@ -411,28 +408,59 @@ def _reference_conflict(item: Checked) -> Conflict:
     )
 
 
-def _existing_references(session: Session, hotline_id: str, references: list[str]) -> set[str]:
-    found: set[str] = set()
-    unique = list(dict.fromkeys(references))
-    for start in range(0, len(unique), CHUNK):
-        found.update(
-            session.scalars(
-                select(Report.reference).where(
-                    Report.hotline_id == hotline_id,
-                    among(session, Report.reference, unique[start : start + CHUNK]),
-                )
-            )
+_USED_AND_OPEN = Prebuilt(
+    lambda dialect: union_all(
+        select(literal(True).label("reference"), Report.reference.label("key")).where(
+            Report.hotline_id == bindparam("hotline"),
+            in_param(dialect, Report.reference, "references"),
+        ),
+        select(literal(False), Case.open_url_hash).where(
+            in_param(dialect, Case.open_url_hash, "url_hashes")
+        ),
+    )
+)
+
+
+def _used_and_open(
+    session: Session, hotline_id: str, references: list[str], url_hashes: list[str]
+) -> tuple[set[str], set[str]]:
+    """Which references this hotline has used, and which URL hashes have an open case:
+    one query for both (a single POST's lookups are a round trip, not two)."""
+    references, url_hashes = list(dict.fromkeys(references)), list(dict.fromkeys(url_hashes))
+    used: set[str] = set()
+    opened: set[str] = set()
+    for start in range(0, max(len(references), len(url_hashes)), CHUNK):
+        rows = session.execute(
+            _USED_AND_OPEN(session),
+            {
+                "hotline": hotline_id,
+                "references": references[start : start + CHUNK],
+                "url_hashes": url_hashes[start : start + CHUNK],
+            },
         )
-    return found
+        for is_reference, key in rows:
+            (used if is_reference else opened).add(key)
+    return used, opened
+
+
+_SCALARS = {
+    (column, key): Prebuilt(
+        lambda dialect, column=column, key=key: select(column).where(
+            in_param(dialect, key, "values")
+        )
+    )
+    for column, key in (
+        (Case, Case.url_hash),
+        (Case, Case.open_url_hash),
+        (Referral, Referral.id),
+    )
+}
 
 
 def _chunked_scalars(session: Session, column: Any, key: Any, values: list[Any]) -> list[Any]:
     found: list[Any] = []
     unique = list(dict.fromkeys(values))
+    statement = _SCALARS[column, key](session)
     for start in range(0, len(unique), CHUNK):
-        found.extend(
-            session.scalars(
-                select(column).where(among(session, key, unique[start : start + CHUNK]))
-            )
-        )
+        found.extend(session.scalars(statement, {"values": unique[start : start + CHUNK]}))
     return found
