@@ -164,21 +164,37 @@ class Database:
         self.engine.dispose()
 
 
+# Up to this many rows, one INSERT from a JSON array costs PostgreSQL and the hub less
+# than a COPY (2 rows: 85 against 140 us of CPU, one round trip against two); from about
+# a hundred rows on, COPY costs less (1,000 rows: 2.2 against 4.6 ms).
+COPY_FROM = 64
+
+
 def copy_rows(
     session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Inserts new rows (tuples in `columns` order) in the session's transaction, for
-    rows that cannot conflict: `COPY` on PostgreSQL (one stream, no statement per row
-    and no parameter arrays to dump), a cached executemany on SQLite."""
+    rows that cannot conflict. On PostgreSQL `COPY` (one stream, no statement per row
+    and no parameter arrays to dump), or for a few rows one INSERT from a JSON array;
+    both on the driver's own cursor. A cached executemany on SQLite."""
     if not rows:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    names = ", ".join(columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        if len(rows) < COPY_FROM:
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) "  # noqa: S608 (column names only)
+                f"SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json)",
+                (_json_rows(records),),
+            )
+            return
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     finally:
