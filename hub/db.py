@@ -175,8 +175,9 @@ def copy_rows(
 ) -> None:
     """Inserts new rows (tuples in `columns` order) in the session's transaction, for
     rows that cannot conflict. On PostgreSQL `COPY` (one stream, no statement per row
-    and no parameter arrays to dump), or for a few rows one INSERT from a JSON array;
-    both on the driver's own cursor. A cached executemany on SQLite."""
+    and no parameter arrays to dump, on the driver's own cursor), or for a few rows one
+    INSERT from a JSON array as `insert_ignore` writes them. A cached executemany on
+    SQLite."""
     if not rows:
         return
     connection = session.connection()
@@ -184,16 +185,13 @@ def copy_rows(
         session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     names = ", ".join(columns)
+    if len(rows) < COPY_FROM:
+        sql = f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {_recordset(table)}"  # noqa: S608 (column names only)
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        session.execute(_text(sql), {"rows": _json_rows(records)})
+        return
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if len(rows) < COPY_FROM:
-            records = [dict(zip(columns, row, strict=True)) for row in rows]
-            cursor.execute(
-                f"INSERT INTO {table.name} ({names}) "  # noqa: S608 (column names only)
-                f"SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s::json)",
-                (_json_rows(records),),
-            )
-            return
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -8,6 +8,7 @@ cases, case reporters; each in ascending key order), so two intakes never wait o
 other in a circle.
 """
 
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -443,24 +444,15 @@ def _used_and_open(
     return used, opened
 
 
-_SCALARS = {
-    (column, key): Prebuilt(
-        lambda dialect, column=column, key=key: select(column).where(
-            in_param(dialect, key, "values")
-        )
-    )
-    for column, key in (
-        (Case, Case.url_hash),
-        (Case, Case.open_url_hash),
-        (Referral, Referral.id),
-    )
-}
+@functools.cache
+def _scalars_query(column: Any, key: Any) -> Prebuilt:
+    return Prebuilt(lambda dialect: select(column).where(in_param(dialect, key, "values")))
 
 
 def _chunked_scalars(session: Session, column: Any, key: Any, values: list[Any]) -> list[Any]:
     found: list[Any] = []
     unique = list(dict.fromkeys(values))
-    statement = _SCALARS[column, key](session)
+    statement = _scalars_query(column, key)(session)
     for start in range(0, len(unique), CHUNK):
         found.extend(session.scalars(statement, {"values": unique[start : start + CHUNK]}))
     return found
