@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.outage import OutageWatch
@@ -41,6 +42,7 @@ logger = logging.getLogger("hub.db")
 PRIVATE = 0o600
 # Seconds a new PostgreSQL connection may take: an unreachable host is an outage, not a hang.
 CONNECT_TIMEOUT = 5
+APPLICATION_NAME = "hotline-hub"
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -59,20 +61,28 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # Ten connections per process at most: requests beyond them wait for one (up to 30 s)
-    # rather than open more. A 2-core server gains nothing from more, and several
-    # processes must stay within PostgreSQL's max_connections (100 by default). All ten
-    # stay open: overflow connections are closed when returned, and under load that meant
-    # a new PostgreSQL backend every few requests.
+    # HUB_DATABASE_POOL_SIZE connections per process at most (ten by default): requests
+    # beyond them wait for one (up to 30 s) rather than open more. A 2-core server gains
+    # nothing from more, and all processes together must stay within PostgreSQL's
+    # max_connections (docs/operations.md). All stay open: overflow connections are
+    # closed when returned, and under load that meant a new backend every few requests.
     engine = create_engine(
         url,
-        pool_size=10,
+        pool_size=settings.database_pool_size,
         max_overflow=0,
         hide_parameters=True,
-        connect_args={} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT},
+        connect_args=connect_args(url),
     )
     event.listen(engine, "checkout", _refuse_dropped)
     return engine
+
+
+def connect_args(url: str) -> dict[str, Any]:
+    """libpq options the hub adds unless the URL sets them: a connect timeout, and the
+    name that tells the hub's connections apart in `pg_stat_activity`."""
+    query = make_url(url).query
+    defaults = {"connect_timeout": CONNECT_TIMEOUT, "application_name": APPLICATION_NAME}
+    return {key: value for key, value in defaults.items() if key not in query}
 
 
 def _refuse_dropped(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

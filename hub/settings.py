@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", frozen=True)
 
     database_url: str = "sqlite:///./hub.db"
+    # PostgreSQL connections one process keeps open (docs/operations.md, connection budget).
+    database_pool_size: Annotated[int, Field(ge=1, le=100)] = 10
     admin_token: SecretStr | None = None
     signing_key: Path | None = None
     # Files the hub can rebuild from the database: PDQ index snapshots (docs/operations.md).

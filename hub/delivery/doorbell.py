@@ -14,6 +14,7 @@ from sqlalchemy import Select, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from hub.db import connect_args
 from hub.outage import Backoff, OutageWatch, is_outage
 
 logger = logging.getLogger("hub.delivery")
@@ -80,7 +81,9 @@ def listen_postgres(database_url: str, stop: threading.Event, watch: OutageWatch
     backoff = Backoff(first=0.5)
     while not stop.is_set():
         try:
-            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
+            with psycopg.connect(
+                conninfo, autocommit=True, **connect_args(database_url)
+            ) as connection:
                 connection.execute(f"LISTEN {CHANNEL}")
                 backoff.reset()
                 ring()  # whatever was announced while this was away
