@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub import clock
 from hub.auth.models import Token
+from hub.db import execute
 from hub.errors import Invalid, NotFound, Unauthenticated, field_error
 from hub.hotlines.models import Hotline
 from hub.ids import new_id
@@ -86,7 +87,7 @@ def authenticate(session: Session, secret: str, admin_token_hash: str | None) ->
     digest = hash_token(secret)
     if admin_token_hash is not None and hmac.compare_digest(digest, admin_token_hash):
         return Principal("admin", "bootstrap", "tok_bootstrap")
-    token = session.execute(_TOKEN_QUERY, {"digest": digest}).first()
+    token = execute(session, _TOKEN_QUERY, {"digest": digest}).first()
     now = clock.utcnow()
     if token is None or token.revoked_at is not None:
         raise Unauthenticated()

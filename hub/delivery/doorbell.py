@@ -14,7 +14,7 @@ from sqlalchemy import Select, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from hub.db import connect_args
+from hub.db import connect_args, execute
 from hub.outage import Backoff, OutageWatch, is_outage
 
 logger = logging.getLogger("hub.delivery")
@@ -37,7 +37,7 @@ def ringing(dialect: str, pushed_to: Select[tuple[str]]) -> Select[Any]:
 def announcing(session: Session, statement: Select[Any], params: dict[str, Any]) -> set[str]:
     """Runs a `ringing` statement in the writing transaction; if it finds any recipient,
     rings the workers once that commits."""
-    found = {row[0] for row in session.execute(statement, params)}
+    found = {row[0] for row in execute(session, statement, params)}
     if found:
         session.info[_WRITTEN] = True
     return found

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hub import clock
+from hub.db import execute
 from hub.errors import Conflict, Invalid, NotFound, field_error
 from hub.hotlines.models import Hotline, HotlineCountry, Route
 from hub.log import queue
@@ -238,7 +239,7 @@ _ROUTE_QUERY = _route_query()
 def route_for_country(session: Session, country: str) -> CountryRoute:
     """The country's active member hotline (the admin's pick, else the first registered),
     else the active fallback the admin set for it; one query for members and route."""
-    rows = session.execute(_ROUTE_QUERY, {"country": country}).all()
+    rows = execute(session, _ROUTE_QUERY, {"country": country}).all()
     members = frozenset(row.hotline_id for row in rows if row.member)
     active = [row.hotline_id for row in rows if row.member and row.active]
     picked = next((row for row in rows if not row.member), None)

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.db import Database, Prebuilt, in_param
+from hub.db import Database, Prebuilt, execute, in_param
 from hub.lists import pdqload
 from hub.lists.models import ListEntry, ListVersion
 from hub.pdq import snapshot
@@ -52,8 +52,8 @@ def listed(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str
     values = list(dict.fromkeys(value for _, value in keys))
     found: dict[tuple[str, str], list[Hit]] = {}
     for start in range(0, len(values), CHUNK):
-        rows = session.execute(
-            _LISTED(session), {"algs": algs, "values": values[start : start + CHUNK]}
+        rows = execute(
+            session, _LISTED(session), {"algs": algs, "values": values[start : start + CHUNK]}
         )
         for alg, value, list_id, category in rows:
             if (alg, value) not in wanted:  # algs and values are matched separately

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from hub import clock
-from hub.db import Database, Prebuilt, among, copy_rows, in_param, insert_ignore
+from hub.db import Database, Prebuilt, among, copy_rows, execute, in_param, insert_ignore
 from hub.ids import new_id
 from hub.lists import lookup
 from hub.matching.models import Content, ContentHash, PdqHash
@@ -285,8 +285,8 @@ def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, st
     values = list(dict.fromkeys(value for _, value in keys))
     owners: dict[tuple[str, str], str] = {}
     for start in range(0, len(values), CHUNK):
-        rows = session.execute(
-            _OWNERS(session), {"algs": algs, "values": values[start : start + CHUNK]}
+        rows = execute(
+            session, _OWNERS(session), {"algs": algs, "values": values[start : start + CHUNK]}
         )
         # Algs and values are matched separately (one array each), so a value asked for
         # under one alg may come back under another: keep only the pairs asked for.

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub import clock, exchange
 from hub.cases.models import Case, CaseReporter
-from hub.db import Prebuilt, among, in_param, insert_ignore, update_rows
+from hub.db import Prebuilt, among, execute, in_param, insert_ignore, update_rows
 from hub.errors import Conflict, HubError, field_error
 from hub.exchange import Entry
 from hub.geo.cdn import HostingNetworks
@@ -431,7 +431,8 @@ def _used_and_open(
     used: set[str] = set()
     opened: set[str] = set()
     for start in range(0, max(len(references), len(url_hashes)), CHUNK):
-        rows = session.execute(
+        rows = execute(
+            session,
             _USED_AND_OPEN(session),
             {
                 "hotline": hotline_id,
