@@ -5,6 +5,7 @@ through a PDQ matcher of the published list hashes, kept up to date in each proc
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,43 +28,52 @@ _CAUGHT_UP = "hub.lists.pdq_caught_up"
 logger = logging.getLogger("hub.lists")
 
 
-def _visible() -> Any:
+def visible(dialect: str) -> Any:
+    """(alg, value, list id, category) of the published, unretracted entries whose
+    alg is in the `algs` parameter and value in `values` (matched separately: callers
+    keep the pairs they asked for, as `hits` does)."""
     return (
         select(ListEntry.alg, ListEntry.value, ListEntry.list_id, ListEntry.category)
         .join(
             ListVersion,
             (ListVersion.list_id == ListEntry.list_id) & (ListVersion.version == ListEntry.version),
         )
-        .where(ListVersion.state == "published", ListEntry.retracted_at.is_(None))
+        .where(
+            ListVersion.state == "published",
+            ListEntry.retracted_at.is_(None),
+            in_param(dialect, ListEntry.alg, "algs"),
+            in_param(dialect, ListEntry.value, "values"),
+        )
     )
 
 
-_LISTED = Prebuilt(
-    lambda dialect: _visible().where(
-        in_param(dialect, ListEntry.alg, "algs"), in_param(dialect, ListEntry.value, "values")
-    )
-)
+_LISTED = Prebuilt(visible)
 
 
 def listed(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Hit]]:
     """The lists (and categories) that hold each (alg, value), for the keys on any list."""
-    wanted = set(keys)
     algs = list({alg for alg, _ in keys})
     values = list(dict.fromkeys(value for _, value in keys))
-    found: dict[tuple[str, str], list[Hit]] = {}
+    rows: list[Any] = []
     for start in range(0, len(values), CHUNK):
-        rows = execute(
-            session, _LISTED(session), {"algs": algs, "values": values[start : start + CHUNK]}
-        )
-        for alg, value, list_id, category in rows:
-            if (alg, value) not in wanted:  # algs and values are matched separately
-                continue
-            hits = found.setdefault((alg, value), [])
-            hit = {"id": list_id, "category": category}
-            if hit not in hits:
-                hits.append(hit)
-    for hits in found.values():
-        hits.sort(key=lambda hit: (hit["id"], hit["category"] or ""))
+        params = {"algs": algs, "values": values[start : start + CHUNK]}
+        rows.extend(execute(session, _LISTED(session), params))
+    return hits(keys, rows)
+
+
+def hits(keys: list[tuple[str, str]], rows: Iterable[Any]) -> dict[tuple[str, str], list[Hit]]:
+    """`visible` rows as the hits of each key asked for, sorted, without repeats."""
+    wanted = set(keys)
+    found: dict[tuple[str, str], list[Hit]] = {}
+    for alg, value, list_id, category in rows:
+        if (alg, value) not in wanted:  # algs and values are matched separately
+            continue
+        found_hits = found.setdefault((alg, value), [])
+        hit = {"id": list_id, "category": category}
+        if hit not in found_hits:
+            found_hits.append(hit)
+    for found_hits in found.values():
+        found_hits.sort(key=lambda hit: (hit["id"], hit["category"] or ""))
     return found
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, literal, null, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from hub import clock
@@ -130,8 +130,7 @@ def identify_many(
     already holds keeps its owner.
     """
     keys = [(h.alg, h.value) for _, hashes in kinds_and_hashes for h in hashes]
-    owners = _owners(session, keys)
-    listed = lookup.listed(session, keys)
+    owners, listed = _owners_and_listed(session, keys)
     uses_pdq = any(_usable_pdq(hashes) for _, hashes in kinds_and_hashes)
     pdq_view = pdq_index.view(session) if uses_pdq else None
     if pdq_view is not None:
@@ -277,6 +276,42 @@ _OWNERS = Prebuilt(
         in_param(dialect, ContentHash.alg, "algs"), in_param(dialect, ContentHash.value, "values")
     )
 )
+
+
+# A report's hashes against both the content that holds them and the lists that do:
+# one round trip, not two. Owner rows are marked True (no category), list rows False.
+_OWNERS_AND_LISTED = Prebuilt(
+    lambda dialect: union_all(
+        select(
+            ContentHash.alg, ContentHash.value, ContentHash.content_id, null(), literal(True)
+        ).where(
+            in_param(dialect, ContentHash.alg, "algs"),
+            in_param(dialect, ContentHash.value, "values"),
+        ),
+        lookup.visible(dialect).add_columns(literal(False)),
+    )
+)
+
+
+def _owners_and_listed(
+    session: Session, keys: list[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], list[lookup.Hit]]]:
+    """The content that holds each (alg, value), and the lists that hold it."""
+    wanted = set(keys)
+    algs = list({alg for alg, _ in keys})
+    values = list(dict.fromkeys(value for _, value in keys))
+    owners: dict[tuple[str, str], str] = {}
+    entries: list[tuple[str, str, str, str | None]] = []
+    for start in range(0, len(values), CHUNK):
+        params = {"algs": algs, "values": values[start : start + CHUNK]}
+        for alg, value, holder, category, is_owner in execute(
+            session, _OWNERS_AND_LISTED(session), params
+        ):
+            if not is_owner:
+                entries.append((alg, value, holder, category))
+            elif (alg, value) in wanted:  # algs and values are matched separately
+                owners[(alg, value)] = holder
+    return owners, lookup.hits(keys, entries)
 
 
 def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
