@@ -104,7 +104,7 @@ class RateLimited(HubError):
 
 
 class Unavailable(HubError):
-    """503: the database is unreachable (or, for /readyz, a part is `missing`)."""
+    """503: the database is unavailable (or, for /readyz, a part is `missing`)."""
 
     status = 503
     slug = "unavailable"

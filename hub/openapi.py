@@ -29,7 +29,7 @@ ERRORS = {
     "415": "Body is not JSON",
     "422": "A field is not valid; `errors` names each",
     "429": "Rate limited; see Retry-After",
-    "503": "The database is unreachable; see Retry-After",
+    "503": "The database is unavailable; see Retry-After",
 }
 PUBLIC = {"/healthz", "/readyz", "/v1/keys", "/openapi.json"}
 PRINCIPALS = {"admin", "auditor", "hotline"}

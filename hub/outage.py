@@ -1,5 +1,6 @@
-"""Database outages: telling one (unreachable, restarting, connection dropped) from a bug,
-and riding it out: capped exponential backoff, one warning when it starts, one info when it ends.
+"""Database outages: telling one (unreachable, restarting, connection dropped, out of a
+resource, read-only) from a bug, and riding it out: capped exponential backoff, one
+warning when it starts, one info when it ends.
 
 The API answers an outage 503 (hub/problems.py); background loops wait it out and go on.
 """
@@ -17,17 +18,20 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 logger = logging.getLogger("hub.outage")
 T = TypeVar("T")
 
-# Connection exceptions (class 08), the server shutting down or killing the backend
-# (57P01 admin, 57P02 crash, 57P03 not accepting connections yet), and too many clients.
-OUTAGE_CLASSES = frozenset({"08"})
-OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# Connection exceptions (class 08); the server short of a resource (class 53: disk full,
+# out of memory, too many clients); the server shutting down or killing the backend
+# (57P01 admin, 57P02 crash, 57P03 not accepting connections yet); and a database that
+# takes no writes (25006: a primary demoted in a failover, or a standby).
+OUTAGE_CLASSES = frozenset({"08", "53"})
+OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "25006"})
 FIRST_DELAY = 0.1
 MAX_DELAY = 5.0
 
 
 def is_outage(exc: BaseException) -> bool:
-    """True when `exc` (or what it wraps) says the database could not be reached or dropped
-    the connection; False for every other failure, SQLite's included."""
+    """True when `exc` (or what it wraps) says the database could not be reached, dropped
+    the connection, ran out of a resource or takes no writes; False for every other
+    failure, SQLite's included."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -94,7 +98,7 @@ class OutageWatch:
                 return
             self._down_since = time.monotonic()
         logger.warning(
-            "database unreachable; waiting for it",
+            "database unavailable; waiting for it",
             extra={"error": type(exc).__name__, "sqlstate": sqlstate_of(exc)},
         )
 
@@ -105,7 +109,7 @@ class OutageWatch:
             since, self._down_since = self._down_since, None
         if since is not None:
             logger.info(
-                "database reachable again",
+                "database available again",
                 extra={"down_seconds": round(time.monotonic() - since, 1)},
             )
 
@@ -113,7 +117,7 @@ class OutageWatch:
 def run_through_outages(
     step: Callable[[], T], stop: threading.Event, watch: OutageWatch
 ) -> T | None:
-    """`step()`, tried again with backoff for as long as the database is unreachable; None
+    """`step()`, tried again with backoff for as long as the database is unavailable; None
     if `stop` was set first. Any other error propagates."""
     backoff = Backoff()
     while not stop.is_set():

@@ -11,10 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
+from hub.db import APPLICATION_NAME
+from hub.errors import PROBLEM_BASE
 from hub.settings import Settings
-from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, Hub, free_port, report
+from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, Hub, free_port, libpq, report
 from tests.support.private_postgres import PrivatePostgres, find_binaries
 from tests.support.processes import ROOT, _wait_healthy, hub_environment, start_worker
 from tests.support.receiver import Receiver, public_key_from_pem
@@ -117,7 +121,7 @@ def outage_lines(log: Path) -> list[str]:
     return [
         line
         for line in log.read_text().splitlines()
-        if "database unreachable" in line or "database reachable again" in line
+        if "database unavailable" in line or "database available again" in line
     ]
 
 
@@ -187,6 +191,85 @@ def test_a_restart_and_killed_connections_answer_503_lose_nothing_and_the_worker
         assert '"level": "error"' not in text, log.name
         lines = outage_lines(log)
         # Once per outage, however many requests or polls failed during it.
-        assert 1 <= sum("unreachable" in line for line in lines) <= 4, (log.name, lines)
-        assert "reachable again" in lines[-1], (log.name, lines)
+        assert 1 <= sum("unavailable" in line for line in lines) <= 4, (log.name, lines)
+        assert "available again" in lines[-1], (log.name, lines)
     assert ADMIN_TOKEN not in serve_log.read_text()
+
+
+def _read_only(database_url: str, on: bool) -> None:
+    """Turns the database read-only (as a demoted primary or a standby is) or back, and
+    drops the hub's connections so that its new ones are made under the new setting."""
+    name = make_url(database_url).database
+    value = (
+        "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
+    )
+    server = libpq(make_url(database_url).set(database="postgres").render_as_string(False))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'ALTER DATABASE "{name}" {value}')
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND application_name = %s",
+            [name, APPLICATION_NAME],
+        )
+
+
+def _until(answer: Callable[[], httpx.Response], status: int) -> httpx.Response:
+    """`answer()` until it has `status` (a dropped connection is replaced at checkout, so
+    the first tries may still see the old setting); the last answer."""
+    for _ in range(50):
+        response = answer()
+        if response.status_code == status:
+            return response
+        time.sleep(0.1)
+    return response
+
+
+@pytest.mark.postgres
+def test_a_database_gone_read_only_answers_writes_503_serves_reads_and_recovers(
+    settings_for: Callable[..., Settings], database_url: str, tmp_path: Path
+) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("a read-only database is a PostgreSQL state (HUB_TEST_DATABASE_URL)")
+    settings = settings_for()
+    serve_log, worker_log = tmp_path / "serve.log", tmp_path / "worker.log"
+    server, url = serve(settings, serve_log)
+    worker = start_worker(settings, worker_log, log_level="INFO")
+    api = Hub(url)
+    try:
+        with Receiver(public_key_from_pem(settings.signing_key_path)) as meldpunt:
+            api.register("NL-MELDPUNT", ["NL"], webhook_url=meldpunt.url)
+            iwf = api.register("GB-IWF", ["GB"])
+            before = iwf.post("/v1/reports", json=report("RO-1", "https://files.example.net/ro1"))
+            assert before.status_code == 201, before.text
+
+            _read_only(database_url, True)
+            body = report("RO-2", "https://files.example.net/ro2")
+            refused = _until(lambda: iwf.post("/v1/reports", json=body), 503)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["type"] == PROBLEM_BASE + "unavailable"
+            assert refused.headers["retry-after"].isdigit()
+            read = iwf.get(f"/v1/reports/{before.json()['id']}")
+            assert read.status_code == 200, read.text
+            time.sleep(1.0)  # the worker and the sequencer meet it too
+
+            _read_only(database_url, False)
+            accepted = _until(lambda: iwf.post("/v1/reports", json=body), 201)
+            assert accepted.status_code == 201, accepted.text
+            referrals = {answer.json()["routing"]["referral"] for answer in (before, accepted)}
+            pushed = meldpunt.wait_for(
+                lambda pushes: referrals <= {p.event["data"]["id"] for p in pushes if p.answered},
+                timeout=30,
+            )
+            assert all(push.verified for push in pushed)
+            assert worker.poll() is None, "the worker exited"
+    finally:
+        api.close()
+        _read_only(database_url, False)
+        for process in (worker, server):
+            process.terminate()
+            process.wait(timeout=20)
+
+    text = serve_log.read_text()
+    assert '"level": "error"' not in text, text[-3000:]
+    lines = outage_lines(serve_log)
+    assert lines and "available again" in lines[-1], lines

@@ -23,7 +23,10 @@ def wrapped(orig: BaseException) -> sa.DBAPIError:
         (errors.CrashShutdown(), True),
         (errors.CannotConnectNow(), True),  # 57P03, starting up
         (errors.ConnectionFailure(), True),  # class 08
-        (errors.TooManyConnections(), True),
+        (errors.TooManyConnections(), True),  # 53300
+        (errors.DiskFull(), True),  # 53100
+        (errors.OutOfMemory(), True),  # 53200
+        (errors.ReadOnlySqlTransaction(), True),  # 25006, a demoted primary or a standby
         (wrapped(errors.AdminShutdown()), True),
         (sa.TimeoutError("QueuePool limit reached"), True),
         (errors.UniqueViolation(), False),
@@ -35,7 +38,7 @@ def wrapped(orig: BaseException) -> sa.DBAPIError:
         (ValueError("not a database error"), False),
     ],
 )
-def test_an_outage_is_an_unreachable_database_and_nothing_else(
+def test_an_outage_is_a_database_unavailable_and_nothing_else(
     error: BaseException, outage: bool
 ) -> None:
     assert is_outage(error) is outage
@@ -53,8 +56,8 @@ def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
         watch.recovered()
         watch.recovered()
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "database unreachable; waiting for it"),
-        ("INFO", "database reachable again"),
+        ("WARNING", "database unavailable; waiting for it"),
+        ("INFO", "database available again"),
     ]
     assert caplog.records[0].sqlstate == "57P01"  # type: ignore[attr-defined]
 
