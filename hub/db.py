@@ -85,6 +85,25 @@ def connect_args(url: str) -> dict[str, Any]:
     return {key: value for key, value in defaults.items() if key not in query}
 
 
+def _takes_writes(dbapi_connection: Any) -> bool:
+    """Whether PostgreSQL takes writes on this connection (a standby or a database set
+    read-only does not); asked only while an outage of that kind lasts."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SHOW transaction_read_only")
+        return bool(cursor.fetchone()[0] == "off")
+    finally:
+        cursor.close()
+
+
+def _new_takes_writes(dbapi_connection: Any) -> bool:
+    """`_takes_writes` on a connection just made, left with no transaction open."""
+    try:
+        return _takes_writes(dbapi_connection)
+    finally:
+        dbapi_connection.rollback()
+
+
 def _refuse_dropped(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Replaces, at checkout, a pooled connection the server has dropped (a restart,
     `pg_terminate_backend`): the server then sends its last message and closes, so an
@@ -143,7 +162,13 @@ class Database:
         self.engine = make_engine(settings)
         self.outage = OutageWatch()
         # A new connection made is the database back: the watch logs the end of an outage.
-        event.listen(self.engine, "connect", lambda *_args: self.outage.recovered())
+        event.listen(
+            self.engine,
+            "connect",
+            lambda dbapi_connection, _record: self.outage.recovered(
+                lambda: _new_takes_writes(dbapi_connection)
+            ),
+        )
         writer = self.engine.execution_options(hub_write=True)
         # PostgreSQL reads in autocommit: read committed gives each statement its own
         # snapshot anyway, and a reader's BEGIN and ROLLBACK were two of the three round
@@ -169,6 +194,8 @@ class Database:
         """One write transaction: committed when the block ends, rolled back on error."""
         with self.session(write=True) as session, session.begin():
             yield session
+            if self.outage.down:  # an outage that let reads through ends with a write
+                self.outage.recovered(lambda: _takes_writes(session.connection().connection))
 
     def dispose(self) -> None:
         self.engine.dispose()

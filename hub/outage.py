@@ -23,7 +23,8 @@ T = TypeVar("T")
 # (57P01 admin, 57P02 crash, 57P03 not accepting connections yet); and a database that
 # takes no writes (25006: a primary demoted in a failover, or a standby).
 OUTAGE_CLASSES = frozenset({"08", "53"})
-OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "25006"})
+READ_ONLY = "25006"
+OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", READ_ONLY})
 FIRST_DELAY = 0.1
 MAX_DELAY = 5.0
 
@@ -82,11 +83,14 @@ class Backoff:
 
 class OutageWatch:
     """Whether this process sees the database down: the first failure of an outage logs a
-    warning, the first success after it an info line; everything between stays quiet."""
+    warning, the first success after it an info line; everything between stays quiet.
+    A database that takes no writes still answers connections and reads, so only a
+    success that has seen it take writes again ends that outage."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._down_since: float | None = None
+        self._read_only = False
 
     @property
     def down(self) -> bool:
@@ -97,13 +101,18 @@ class OutageWatch:
             if self._down_since is not None:
                 return
             self._down_since = time.monotonic()
+            self._read_only = sqlstate_of(exc) == READ_ONLY
         logger.warning(
             "database unavailable; waiting for it",
             extra={"error": type(exc).__name__, "sqlstate": sqlstate_of(exc)},
         )
 
-    def recovered(self) -> None:
+    def recovered(self, takes_writes: Callable[[], bool] | None = None) -> None:
+        """A success; `takes_writes` asks the database whether it takes writes (called
+        only to end an outage of a database that took none)."""
         if self._down_since is None:
+            return
+        if self._read_only and (takes_writes is None or not takes_writes()):
             return
         with self._lock:
             since, self._down_since = self._down_since, None

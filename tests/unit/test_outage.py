@@ -68,3 +68,21 @@ def test_backoff_doubles_up_to_its_cap_and_starts_over_after_a_success() -> None
     assert 0.05 <= delays[0] <= 0.1 and all(0.5 <= d <= 1.0 for d in delays[4:])
     backoff.reset()
     assert backoff.next() <= 0.1
+
+
+def test_a_read_only_outage_ends_when_the_database_takes_writes_not_with_a_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watch = OutageWatch()
+    with caplog.at_level(logging.INFO, logger="hub.outage"):
+        watch.failed(errors.ReadOnlySqlTransaction())
+        watch.recovered()  # a read went through
+        watch.recovered(lambda: False)  # a new connection, to a database still read-only
+        watch.failed(errors.ReadOnlySqlTransaction())
+        assert watch.down
+        watch.recovered(lambda: True)
+    assert not watch.down
+    assert [r.getMessage() for r in caplog.records] == [
+        "database unavailable; waiting for it",
+        "database available again",
+    ]
