@@ -55,10 +55,16 @@ def hub_process(database_url: str, folder: Path, noop: bool = False, **env: str)
 
 @contextmanager
 def hub_processes(
-    database_url: str, folder: Path, count: int, noop: bool = False, **env: str
+    database_url: str,
+    folder: Path,
+    count: int,
+    noop: bool = False,
+    root: Path = ROOT,
+    **env: str,
 ) -> Iterator[list[str]]:
     """`count` serve processes on one database, sharing the key file in `folder`; the
-    first migrates and creates the key before the others start. Yields their URLs."""
+    first migrates and creates the key before the others start. Yields their URLs.
+    `root`: the checkout whose hub they run (another one, to compare versions)."""
     hosts = folder / "hosts.json"
     hosts.write_text(json.dumps({"files.example.net": ["193.0.6.139"]}))
     environment = {
@@ -69,7 +75,7 @@ def hub_processes(
         "HUB_STATIC_HOSTS": str(hosts),
         "HUB_RATE_LIMIT_PER_SECOND": "0",
         "HUB_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         **env,
     }
     processes: list[subprocess.Popen[bytes]] = []
@@ -78,11 +84,11 @@ def hub_processes(
         for _ in range(count):
             port = free_port()
             command = (
-                [sys.executable, str(ROOT / "bench" / "serve_with_noop.py"), str(port)]
+                [sys.executable, str(root / "bench" / "serve_with_noop.py"), str(port)]
                 if noop
                 else [sys.executable, "-m", "hub", "serve", "--port", str(port)]
             )
-            processes.append(subprocess.Popen(command, env=environment, cwd=ROOT))
+            processes.append(subprocess.Popen(command, env=environment, cwd=root))
             urls.append(f"http://127.0.0.1:{port}")
             _wait_healthy(urls[-1], processes[-1])
         yield urls
