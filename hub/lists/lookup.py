@@ -5,7 +5,7 @@ through a PDQ matcher of the published list hashes, kept up to date in each proc
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,20 @@ _LISTED = Prebuilt(visible)
 
 def listed(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[Hit]]:
     """The lists (and categories) that hold each (alg, value), for the keys on any list."""
-    algs = list({alg for alg, _ in keys})
-    values = list(dict.fromkeys(value for _, value in keys))
     rows: list[Any] = []
-    for start in range(0, len(values), CHUNK):
-        params = {"algs": algs, "values": values[start : start + CHUNK]}
+    for params in key_params(keys):
         rows.extend(execute(session, _LISTED(session), params))
     return hits(keys, rows)
+
+
+def key_params(keys: list[tuple[str, str]]) -> Iterator[dict[str, list[str]]]:
+    """The `algs` and `values` parameters of a statement matching (alg, value) keys, a
+    chunk of values at a time: one array each, so rows come back for every alg and value
+    asked for and callers keep the pairs they wanted."""
+    algs = list({alg for alg, _ in keys})
+    values = list(dict.fromkeys(value for _, value in keys))
+    for start in range(0, len(values), CHUNK):
+        yield {"algs": algs, "values": values[start : start + CHUNK]}
 
 
 def hits(keys: list[tuple[str, str]], rows: Iterable[Any]) -> dict[tuple[str, str], list[Hit]]:

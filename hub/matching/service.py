@@ -298,12 +298,9 @@ def _owners_and_listed(
 ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], list[lookup.Hit]]]:
     """The content that holds each (alg, value), and the lists that hold it."""
     wanted = set(keys)
-    algs = list({alg for alg, _ in keys})
-    values = list(dict.fromkeys(value for _, value in keys))
     owners: dict[tuple[str, str], str] = {}
     entries: list[tuple[str, str, str, str | None]] = []
-    for start in range(0, len(values), CHUNK):
-        params = {"algs": algs, "values": values[start : start + CHUNK]}
+    for params in lookup.key_params(keys):
         for alg, value, holder, category, is_owner in execute(
             session, _OWNERS_AND_LISTED(session), params
         ):
@@ -316,13 +313,9 @@ def _owners_and_listed(
 
 def _owners(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     wanted = set(keys)
-    algs = list({alg for alg, _ in keys})
-    values = list(dict.fromkeys(value for _, value in keys))
     owners: dict[tuple[str, str], str] = {}
-    for start in range(0, len(values), CHUNK):
-        rows = execute(
-            session, _OWNERS(session), {"algs": algs, "values": values[start : start + CHUNK]}
-        )
+    for params in lookup.key_params(keys):
+        rows = execute(session, _OWNERS(session), params)
         # Algs and values are matched separately (one array each), so a value asked for
         # under one alg may come back under another: keep only the pairs asked for.
         owners.update({(alg, value): owner for alg, value, owner in rows if (alg, value) in wanted})

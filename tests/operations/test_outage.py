@@ -125,6 +125,24 @@ def outage_lines(log: Path) -> list[str]:
     ]
 
 
+def _assert_pushed(
+    meldpunt: Receiver, referrals: set[str], worker: subprocess.Popen[bytes]
+) -> None:
+    """Every referral pushed to `meldpunt` and verified, by a worker still running."""
+    pushed = meldpunt.wait_for(
+        lambda pushes: referrals <= {p.event["data"]["id"] for p in pushes if p.answered},
+        timeout=30,
+    )
+    assert all(push.verified for push in pushed)
+    assert worker.poll() is None, "the worker exited"
+
+
+def _stop(*processes: subprocess.Popen[bytes]) -> None:
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def all_report_ids(client: httpx.Client) -> set[str]:
     ids: set[str] = set()
     after = None
@@ -173,17 +191,10 @@ def test_a_restart_and_killed_connections_answer_503_lose_nothing_and_the_worker
             referrals = {*load.acknowledged.values(), after.json()["routing"]["referral"]}
 
             assert set(load.acknowledged) <= all_report_ids(iwf)
-            pushed = meldpunt.wait_for(
-                lambda pushes: referrals <= {p.event["data"]["id"] for p in pushes if p.answered},
-                timeout=30,
-            )
-            assert all(push.verified for push in pushed)
-            assert worker.poll() is None, "the worker exited"
+            _assert_pushed(meldpunt, referrals, worker)
     finally:
         api.close()
-        for process in (worker, server):
-            process.terminate()
-            process.wait(timeout=20)
+        _stop(worker, server)
 
     for log in (serve_log, worker_log):
         text = log.read_text()
@@ -258,18 +269,11 @@ def test_a_database_gone_read_only_answers_writes_503_serves_reads_and_recovers(
             accepted = _until(lambda: iwf.post("/v1/reports", json=body), 201)
             assert accepted.status_code == 201, accepted.text
             referrals = {answer.json()["routing"]["referral"] for answer in (before, accepted)}
-            pushed = meldpunt.wait_for(
-                lambda pushes: referrals <= {p.event["data"]["id"] for p in pushes if p.answered},
-                timeout=30,
-            )
-            assert all(push.verified for push in pushed)
-            assert worker.poll() is None, "the worker exited"
+            _assert_pushed(meldpunt, referrals, worker)
     finally:
         api.close()
         _read_only(database_url, False)
-        for process in (worker, server):
-            process.terminate()
-            process.wait(timeout=20)
+        _stop(worker, server)
 
     for log in (serve_log, worker_log):  # each met it, logged it once and carried on
         text = log.read_text()
